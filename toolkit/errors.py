@@ -1,0 +1,67 @@
+"""One exception family for every error Linli raises on purpose.
+
+Every message says what is wrong, where (file, line, field) and how to fix it.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class LinliError(Exception):
+    """Base class: an error a user or operator can act on."""
+
+
+class FileFormatError(LinliError, ValueError):
+    """A file (rule file, geodata, pabulib, CSV) is malformed.
+
+    >>> str(FileFormatError("a.toml", "weight must be a number", line=3, field="weight", fix="write weight = 1"))
+    "a.toml:3: field 'weight': weight must be a number. Fix: write weight = 1"
+    """
+
+    def __init__(
+        self,
+        path: str | PathLike[str],
+        problem: str,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.line = line
+        self.field = field
+        self.fix = fix
+        where = self.path if line is None else f"{self.path}:{line}"
+        text = f"{where}: "
+        if field is not None:
+            text += f"field {field!r}: "
+        text += problem
+        if fix:
+            text += f". Fix: {fix}"
+        super().__init__(text)
+
+
+class RuleFileError(FileFormatError):
+    """A versioned TOML rule file under templates/rules/ is invalid."""
+
+
+class GeodataError(FileFormatError):
+    """A geodata layer (GeoPackage/GeoJSON/Shapefile) is invalid."""
+
+
+class ValidationError(LinliError, ValueError):
+    """A submitted record breaks a rule. ``errors`` maps field name -> plain-words message.
+
+    Messages are :class:`toolkit.labels.Label` objects (zh + en) so pages can show them in
+    the visitor's language next to the field.
+    """
+
+    def __init__(self, errors: dict) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {getattr(v, 'en', v)}" for k, v in self.errors.items()))
+
+
+class StoreError(LinliError):
+    """The store refused a change (constraint, migration, missing record)."""
