@@ -1,0 +1,84 @@
+"""``linli``: the command line. Each command parses arguments, calls one library function,
+prints. Errors a user can fix print one line to stderr and exit with status 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from toolkit.errors import LinliError
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from toolkit.demo import build_demo_database
+
+    summary = build_demo_database(args.db, force=args.force)
+    print(summary)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from toolkit.serve import serve
+    from toolkit.settings import load_settings
+
+    return serve(load_settings(), debug=args.debug)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from toolkit.store import open_store
+
+    store = open_store(args.db, migrate=False)
+    applied = store.migrate()
+    print(f"schema version {store.schema_version()}; applied {applied or 'nothing'}")
+    return 0
+
+
+def _geodata_check(args: argparse.Namespace) -> int:
+    from toolkit.geo import load_district
+
+    d = load_district(args.path)
+    print(f"{d.source}: {len(d.streets)} streets, {len(d.communities)} communities, {len(d.compounds)} compounds — OK")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="linli", description="Linli (邻里): participatory planning and budgeting.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="build the deterministic demo database (~240 proposals)")
+    p.add_argument("--db", default=None, help="SQLite path or SQLAlchemy URL (default: LINLI_DB)")
+    p.add_argument("--force", action="store_true", help="rebuild even if the database already has proposals")
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("serve", help="serve the resident and staff pages with Voila")
+    p.add_argument("--debug", action="store_true", help="show tracebacks in pages and logs")
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    p.add_argument("--db", default=None)
+    p.set_defaults(func=_migrate)
+
+    p = sub.add_parser("geodata", help="check a geodata source (folder or GeoPackage)")
+    p.add_argument("path", nargs="?", default=None)
+    p.set_defaults(func=_geodata_check)
+
+    from toolkit.budget.cli import register as register_budget
+    from toolkit.scoring.cli import register as register_scoring
+
+    register_budget(sub)
+    register_scoring(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except LinliError as exc:
+        print(f"linli: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

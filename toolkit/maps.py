@@ -1,0 +1,112 @@
+"""Map builders: ipyleaflet for the live pages (two-way, touch), nothing else touches ipyleaflet.
+
+Maps work with no internet: the district is a vector layer; a tile layer is added only when
+LINLI_TILE_URL is configured (e.g. a local tile folder). Feature properties that can reach
+HTML are escaped with :func:`toolkit.markup.escape`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from toolkit.markup import escape
+
+if TYPE_CHECKING:
+    import ipyleaflet
+    import pandas as pd
+
+    from toolkit.geo import District
+    from toolkit.proposals import ProposalRules
+
+COMPOUND_STYLE = {"color": "#1f3b57", "weight": 2, "opacity": 0.9, "fillColor": "#fff7d6", "fillOpacity": 0.55}
+COMMUNITY_STYLE = {"color": "#7a5c2e", "weight": 3, "opacity": 0.8, "fill": False, "dashArray": "6 4"}
+
+
+def district_zoom(district: "District") -> int:
+    """The zoom level that shows the whole district on a ~1000 px wide map."""
+    import math
+
+    minx, miny, maxx, maxy = district.bounds
+    span = max(maxx - minx, (maxy - miny) / math.cos(math.radians((miny + maxy) / 2)), 1e-6)
+    return max(10, min(17, int(math.floor(math.log2(1000 * 360 / (256 * span))))))
+
+
+def base_map(district: "District", *, tile_url: str | None = None, height: str = "480px", zoom: int | None = None) -> "ipyleaflet.Map":
+    """A map centred on the district with its communities and compounds as vector layers."""
+    import ipyleaflet
+    from ipywidgets import Layout
+
+    lat, lon = district.center
+    m = ipyleaflet.Map(
+        center=(lat, lon),
+        zoom=zoom if zoom is not None else district_zoom(district),
+        min_zoom=10,
+        max_zoom=19,
+        layers=(),
+        scroll_wheel_zoom=True,
+        attribution_control=False,
+        layout=Layout(width="100%", height=height),
+    )
+    if tile_url:
+        m.add(ipyleaflet.TileLayer(url=tile_url, max_zoom=19, name="basemap"))
+    m.add(ipyleaflet.GeoJSON(data=_unit_layer(district, "communities"), style=COMMUNITY_STYLE, name="communities"))
+    m.add(
+        ipyleaflet.GeoJSON(
+            data=_unit_layer(district, "compounds"),
+            style=COMPOUND_STYLE,
+            style_callback=lambda feature: {"className": f"linli-compound linli-compound-{feature['properties']['id']}"},
+            name="compounds",
+        )
+    )
+    return m
+
+
+def _unit_layer(district: "District", level: str) -> dict:
+    data = district.geojson(level)
+    for feature in data["features"]:
+        props = feature["properties"]
+        feature["properties"] = {"id": escape(props["id"]), "name": escape(props.get("name", "")), "name_en": escape(props.get("name_en", ""))}
+    return data
+
+
+def proposals_geojson(frame: "pd.DataFrame", rules: "ProposalRules") -> dict:
+    """All proposals as one FeatureCollection (one layer scales to thousands of points)."""
+    colors = {c.id: c.color for c in rules.categories}
+    features = []
+    for row in frame.itertuples(index=False):
+        if row.geometry is None or (isinstance(row.geometry, float)):
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(row.geometry),
+                "properties": {
+                    "id": int(row.id),
+                    "category": escape(row.category),
+                    "color": colors.get(row.category, "#555555"),
+                    "title": escape(row.title),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def proposals_layer(data: dict) -> "ipyleaflet.GeoJSON":
+    import ipyleaflet
+
+    def style(feature: dict[str, Any]) -> dict:
+        color = feature["properties"]["color"]
+        return {
+            "color": color,
+            "fillColor": color,
+            "className": f"linli-proposal linli-proposal-{feature['properties']['id']}",
+        }
+
+    return ipyleaflet.GeoJSON(
+        data=data,
+        style={"weight": 4, "opacity": 0.95, "fillOpacity": 0.75},
+        point_style={"radius": 9, "weight": 2},
+        style_callback=style,
+        name="proposals",
+    )

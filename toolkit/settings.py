@@ -1,0 +1,94 @@
+"""Settings, all from environment variables (documented in README; a test keeps it so).
+
+| variable | default | meaning |
+| --- | --- | --- |
+| LINLI_DB | ``var/linli.sqlite`` in the project | SQLite file path or SQLAlchemy URL |
+| LINLI_GEODATA | ``geodata/demo`` | folder or GeoPackage with streets/communities/compounds |
+| LINLI_RULES_DIR | ``templates/rules`` | folder of versioned TOML rule files |
+| LINLI_HOST | ``127.0.0.1`` | address both servers listen on (``0.0.0.0`` for tablets on the LAN) |
+| LINLI_RESIDENT_PORT | ``8866`` | resident server (tablet pages) |
+| LINLI_STAFF_PORT | ``8867`` | staff server (facilitator pages) |
+| LINLI_STAFF_TOKEN | generated into ``var/staff-token`` | token staff must present |
+| LINLI_STAFF_PASSWORD_HASH | unset | argon2/sha1 hash from ``jupyter_server.auth.passwd``; replaces the token |
+| LINLI_TILE_URL | unset | optional basemap tile URL template, e.g. a local tile folder |
+| LINLI_LANG | ``zh`` | default page language (``zh`` or ``en``) |
+| LINLI_POOL_SIZE | ``0`` | preheated kernels per page (faster first paint, more memory) |
+| LINLI_POLL_SECONDS | ``1.0`` | how often live pages look for new data |
+| LINLI_LIVE_HOURS | ``8`` | a live page stops polling after this long, so its kernel can be culled |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.errors import LinliError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_VARS = (
+    "LINLI_DB",
+    "LINLI_GEODATA",
+    "LINLI_RULES_DIR",
+    "LINLI_HOST",
+    "LINLI_RESIDENT_PORT",
+    "LINLI_STAFF_PORT",
+    "LINLI_STAFF_TOKEN",
+    "LINLI_STAFF_PASSWORD_HASH",
+    "LINLI_TILE_URL",
+    "LINLI_LANG",
+    "LINLI_POOL_SIZE",
+    "LINLI_POLL_SECONDS",
+    "LINLI_LIVE_HOURS",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str
+    geodata: str | None
+    host: str
+    resident_port: int
+    staff_port: int
+    staff_token: str | None
+    staff_password_hash: str | None
+    tile_url: str | None
+    lang: str
+    pool_size: int
+    poll_seconds: float
+    live_hours: float
+    var_dir: Path
+
+
+def _number(name: str, default: str, kind: type) -> int | float:
+    raw = os.environ.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise LinliError(f"setting {name}={raw!r} is not a number. Fix: set it to e.g. {default}") from None
+    if value < 0:
+        raise LinliError(f"setting {name}={raw!r} must not be negative. Fix: set it to e.g. {default}")
+    return value
+
+
+def load_settings() -> Settings:
+    var_dir = PROJECT_ROOT / "var"
+    lang = os.environ.get("LINLI_LANG", "zh")
+    if lang not in ("zh", "en"):
+        raise LinliError(f"setting LINLI_LANG={lang!r} is not supported. Fix: use zh or en")
+    return Settings(
+        db=os.environ.get("LINLI_DB") or str(var_dir / "linli.sqlite"),
+        geodata=os.environ.get("LINLI_GEODATA") or None,
+        host=os.environ.get("LINLI_HOST", "127.0.0.1"),
+        resident_port=int(_number("LINLI_RESIDENT_PORT", "8866", int)),
+        staff_port=int(_number("LINLI_STAFF_PORT", "8867", int)),
+        staff_token=os.environ.get("LINLI_STAFF_TOKEN") or None,
+        staff_password_hash=os.environ.get("LINLI_STAFF_PASSWORD_HASH") or None,
+        tile_url=os.environ.get("LINLI_TILE_URL") or None,
+        lang=lang,
+        pool_size=int(_number("LINLI_POOL_SIZE", "0", int)),
+        poll_seconds=float(_number("LINLI_POLL_SECONDS", "1.0", float)),
+        live_hours=float(_number("LINLI_LIVE_HOURS", "8", float)),
+        var_dir=var_dir,
+    )

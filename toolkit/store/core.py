@@ -1,0 +1,335 @@
+"""The store: the only shared state between Voila kernels (one kernel per visitor).
+
+SQLAlchemy Core over a SQLite file by default (WAL, busy timeout, ``BEGIN IMMEDIATE`` for
+writes), PostgreSQL by URL. Every change writes an append-only audit row in the same
+transaction. This package is the only place in Linli with SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, create_engine, event, func, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+
+from toolkit.errors import StoreError
+from toolkit.store import migrations, schema
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from toolkit.proposals import CheckedProposal, ProposalRules
+
+BUSY_TIMEOUT_MS = 15000
+
+
+def database_url(db: str | Path) -> str:
+    """A SQLAlchemy URL from a URL or a file path (``var/linli.sqlite`` → ``sqlite:///...``)."""
+    text = str(db)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def make_engine(db: str | Path) -> Engine:
+    url = make_url(database_url(db))
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if url.database:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # pysqlite's own transaction handling is off (isolation_level=None); we say BEGIN
+        # ourselves so a writer takes the lock up front instead of failing mid-transaction.
+        immediate = conn.get_execution_options().get("linli_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The outcome of an idempotent write: the record's key and whether it was new."""
+
+    id: int
+    receipt_code: str
+    created: bool
+
+
+class Store:
+    """Open with :func:`open_store`; call methods, never SQL, from the rest of Linli."""
+
+    def __init__(self, db: str | Path) -> None:
+        self.url = database_url(db)
+        self.engine = make_engine(db)
+
+    # -- transactions -----------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        with self.engine.connect().execution_options(linli_write=True) as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations in order; return the versions applied."""
+        applied = []
+        with self.write() as conn:
+            for m in migrations.pending(conn):
+                m.apply(conn)
+                migrations.record(conn, m)
+                self._audit(conn, "system", "migrate", "schema", str(m.version), {"name": m.name})
+                applied.append(m.version)
+        return applied
+
+    def schema_version(self) -> int:
+        with self.read() as conn:
+            return conn.execute(select(func.max(schema.schema_migrations.c.version))).scalar() or 0
+
+    @staticmethod
+    def _audit(conn: Connection, actor: str, action: str, entity: str, entity_id: str, detail: dict) -> None:
+        conn.execute(
+            schema.audit.insert().values(
+                at=now_iso(),
+                actor=actor,
+                action=action,
+                entity=entity,
+                entity_id=str(entity_id),
+                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+            )
+        )
+
+    # -- reference lists --------------------------------------------------------------
+    def sync_reference(self, rules: "ProposalRules", units: list[dict]) -> int:
+        """Copy categories, channels (from a rule file) and geographic units into the store.
+
+        ``units`` are dicts with id, level, name, name_en, parent_id, parents before children.
+        Returns how many rows were added or changed (0 when already in step).
+        """
+        changed = 0
+        with self.write() as conn:
+            for table, choices in ((schema.categories, rules.categories), (schema.channels, rules.channels)):
+                rows = [{"id": c.id, "label_zh": c.label.zh, "label_en": c.label.en, "rules_ref": rules.ref} for c in choices]
+                changed += self._upsert(conn, table, rows, "reference")
+            changed += self._upsert(conn, schema.units, units, "geography")
+        return changed
+
+    def _upsert(self, conn: Connection, table: Any, rows: list[dict], what: str) -> int:
+        existing = {r["id"]: dict(r) for r in conn.execute(select(table)).mappings()}
+        changed = 0
+        for row in rows:
+            old = existing.get(row["id"])
+            if old == row:
+                continue
+            if old is None:
+                conn.execute(table.insert().values(**row))
+            else:
+                conn.execute(table.update().where(table.c.id == row["id"]).values(**row))
+            self._audit(conn, "system", f"sync_{what}", table.name, row["id"], row)
+            changed += 1
+        return changed
+
+    # -- proposals ----------------------------------------------------------------------
+    def add_proposal(
+        self,
+        proposal: "CheckedProposal",
+        *,
+        actor: str = "resident",
+        receipt_code: str | None = None,
+        created_at: str | None = None,
+    ) -> Stored:
+        """Store a checked proposal once. Submitting the same submission id again returns
+        the first record (``created=False``) and writes nothing."""
+        from toolkit.proposals import new_receipt_code
+
+        d = proposal.draft
+        for attempt in range(5):
+            code = receipt_code or new_receipt_code()
+            try:
+                with self.write() as conn:
+                    found = self._by_submission(conn, d.submission_id)
+                    if found is not None:
+                        return Stored(found["id"], found["receipt_code"], False)
+                    row = {
+                        "receipt_code": code,
+                        "submission_id": d.submission_id,
+                        "title": proposal.title,
+                        "problem": proposal.problem,
+                        "why": proposal.why,
+                        "suggestion": proposal.suggestion,
+                        "category": d.category,
+                        "geom_type": proposal.geom_type,
+                        "geometry": json.dumps(d.geometry, separators=(",", ":")) if d.geometry else None,
+                        "lon": proposal.lon,
+                        "lat": proposal.lat,
+                        "compound_id": proposal.compound_id,
+                        "compound_source": proposal.compound_source,
+                        "channel": d.channel,
+                        "cost_fen": proposal.cost_fen,
+                        "cost_band": d.cost_band,
+                        "contact": proposal.contact or None,
+                        "lang": d.lang,
+                        "rules_ref": proposal.rules_ref,
+                        "created_at": created_at or now_iso(),
+                    }
+                    new_id = conn.execute(schema.proposals.insert().values(**row)).inserted_primary_key[0]
+                    detail = {k: v for k, v in row.items() if k != "contact"}
+                    self._audit(conn, actor, "create", "proposal", str(new_id), detail)
+                    return Stored(new_id, code, True)
+            except IntegrityError as exc:
+                # Another writer (PostgreSQL) stored this submission first, or the random
+                # receipt code was taken: look again, then retry with a fresh code.
+                with self.read() as conn:
+                    found = self._by_submission(conn, d.submission_id)
+                if found is not None:
+                    return Stored(found["id"], found["receipt_code"], False)
+                if "receipt_code" not in str(exc.orig) or receipt_code is not None:
+                    raise StoreError(f"the database refused the proposal: {exc.orig}") from None
+        raise StoreError("could not find a free receipt code after 5 tries")
+
+    @staticmethod
+    def _by_submission(conn: Connection, submission_id: str) -> Any:
+        p = schema.proposals
+        return conn.execute(
+            select(p.c.id, p.c.receipt_code).where(p.c.submission_id == submission_id)
+        ).mappings().first()
+
+    def proposal_by_receipt(self, code: str) -> dict | None:
+        """Public fields of one proposal by its receipt code (no contact)."""
+        code = (code or "").strip().upper().replace(" ", "")
+        if len(code) == 6:
+            code = f"{code[:3]}-{code[3:]}"
+        with self.read() as conn:
+            row = conn.execute(select(*self._public_columns()).where(schema.proposals.c.receipt_code == code)).mappings().first()
+        return dict(row) if row else None
+
+    @staticmethod
+    def _public_columns() -> list:
+        p = schema.proposals
+        return [c for c in p.c if c.name not in ("contact", "submission_id")]
+
+    def proposals_frame(self, *, include_contact: bool = False) -> "pd.DataFrame":
+        """All proposals with their compound, community and street names.
+
+        Columns: id, receipt_code, title, problem, why, suggestion, category, geom_type,
+        geometry (GeoJSON text), lon, lat, compound_id, compound_source, channel, cost_fen,
+        cost_band, lang, rules_ref, created_at, compound_name, community_id, community_name,
+        street_id, street_name [, contact].
+        """
+        import pandas as pd
+
+        p = schema.proposals
+        y, c, s = (schema.units.alias(n) for n in ("y", "c", "s"))
+        cols = self._public_columns() + ([p.c.contact] if include_contact else [])
+        query = (
+            select(
+                *cols,
+                y.c.name.label("compound_name"),
+                c.c.id.label("community_id"),
+                c.c.name.label("community_name"),
+                s.c.id.label("street_id"),
+                s.c.name.label("street_name"),
+            )
+            .select_from(
+                p.outerjoin(y, p.c.compound_id == y.c.id)
+                .outerjoin(c, y.c.parent_id == c.c.id)
+                .outerjoin(s, c.c.parent_id == s.c.id)
+            )
+            .order_by(p.c.id)
+        )
+        with self.read() as conn:
+            result = conn.execute(query)
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return frame.astype({"id": "int64", "cost_fen": "Int64", "lon": "float64", "lat": "float64"})
+
+    def count_proposals(self) -> int:
+        with self.read() as conn:
+            return conn.execute(select(func.count()).select_from(schema.proposals)).scalar_one()
+
+    def units_frame(self) -> "pd.DataFrame":
+        import pandas as pd
+
+        with self.read() as conn:
+            result = conn.execute(select(schema.units).order_by(schema.units.c.id))
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def audit_frame(self) -> "pd.DataFrame":
+        import pandas as pd
+
+        with self.read() as conn:
+            result = conn.execute(select(schema.audit).order_by(schema.audit.c.id))
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    # -- change detection -----------------------------------------------------------
+    def watcher(self) -> "Watcher":
+        return Watcher(self)
+
+
+class Watcher:
+    """Cheap "did anything change?" for polling pages.
+
+    SQLite: ``PRAGMA data_version`` on one long-lived connection (changes when any other
+    connection commits). Other databases: the newest audit row id (every change writes one).
+    The first call returns True so a page loads its data once.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._conn = store.engine.connect()
+        self._last: Any = None
+
+    def token(self) -> Any:
+        if self._conn.dialect.name == "sqlite":
+            value = self._conn.exec_driver_sql("PRAGMA data_version").scalar()
+        else:
+            value = self._conn.execute(select(func.max(schema.audit.c.id))).scalar()
+        self._conn.rollback()  # never sit in an open snapshot between polls
+        return value
+
+    def changed(self) -> bool:
+        token = self.token()
+        if token != self._last:
+            self._last = token
+            return True
+        return False
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def open_store(db: str | Path | None = None, *, migrate: bool = True) -> Store:
+    """Open the store named by ``db`` (URL or path) or by the LINLI_DB setting."""
+    from toolkit.settings import load_settings
+
+    store = Store(db if db is not None else load_settings().db)
+    if migrate:
+        store.migrate()
+    return store

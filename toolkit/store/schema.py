@@ -1,0 +1,113 @@
+"""Table definitions (SQLAlchemy Core). The schema is built by the ordered migrations in
+:mod:`toolkit.store.migrations`; these objects are what queries are written against."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("applied_at", String(40), nullable=False),
+)
+
+# Reference lists copied from versioned rule files and geodata, so the database itself can
+# refuse a forged category, channel or compound (a browser can send anything).
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("label_zh", Text, nullable=False),
+    Column("label_en", Text, nullable=False),
+    Column("rules_ref", String(120), nullable=False),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("label_zh", Text, nullable=False),
+    Column("label_en", Text, nullable=False),
+    Column("rules_ref", String(120), nullable=False),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("level", String(20), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("parent_id", String(64), ForeignKey("units.id"), nullable=True),
+    CheckConstraint("level IN ('street', 'community', 'compound')", name="ck_units_level"),
+)
+
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("receipt_code", String(16), nullable=False, unique=True),
+    Column("submission_id", String(64), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("problem", Text, nullable=False),
+    Column("why", Text, nullable=False),
+    Column("suggestion", Text, nullable=False),
+    Column("category", String(64), ForeignKey("categories.id"), nullable=False),
+    Column("geom_type", String(16), nullable=True),
+    Column("geometry", Text, nullable=True),  # GeoJSON geometry, WGS-84 (EPSG:4326)
+    Column("lon", Float, nullable=True),  # representative point of the geometry
+    Column("lat", Float, nullable=True),
+    Column("compound_id", String(64), ForeignKey("units.id"), nullable=True),
+    Column("compound_source", String(16), nullable=True),
+    Column("channel", String(64), ForeignKey("channels.id"), nullable=False),
+    Column("cost_fen", BigInteger, nullable=True),
+    Column("cost_band", String(32), nullable=True),
+    Column("contact", Text, nullable=True),  # private: never shown on shared screens
+    Column("lang", String(8), nullable=False),
+    Column("rules_ref", String(120), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    CheckConstraint("length(title) BETWEEN 2 AND 80", name="ck_proposals_title"),
+    CheckConstraint("length(problem) BETWEEN 2 AND 2000", name="ck_proposals_problem"),
+    CheckConstraint("length(why) <= 2000", name="ck_proposals_why"),
+    CheckConstraint("length(suggestion) BETWEEN 2 AND 2000", name="ck_proposals_suggestion"),
+    CheckConstraint("cost_fen IS NULL OR cost_fen >= 0", name="ck_proposals_cost"),
+    CheckConstraint(
+        "geom_type IS NULL OR geom_type IN ('Point', 'LineString', 'Polygon')", name="ck_proposals_geom_type"
+    ),
+    CheckConstraint("(geometry IS NULL) = (geom_type IS NULL)", name="ck_proposals_geometry_pair"),
+    CheckConstraint(
+        "compound_source IS NULL OR compound_source IN ('map', 'manual')", name="ck_proposals_compound_source"
+    ),
+    CheckConstraint("geometry IS NOT NULL OR compound_id IS NOT NULL", name="ck_proposals_located"),
+    CheckConstraint("lang IN ('zh', 'en')", name="ck_proposals_lang"),
+)
+Index("ix_proposals_compound", proposals.c.compound_id)
+Index("ix_proposals_category", proposals.c.category)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON
+)

@@ -1,0 +1,1 @@
+"""ipywidgets pages. Widgets never import SQL: pages receive the store's methods as callbacks."""

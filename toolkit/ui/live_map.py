@@ -1,0 +1,119 @@
+"""The facilitator page ``live-map`` (projector, 1920×1080): every proposal on one map layer,
+counts by category and by community, the latest titles; new submissions appear within ~2 s.
+
+Polling is cheap and quiet: every LINLI_POLL_SECONDS the page asks the store whether anything
+changed (SQLite ``PRAGMA data_version``) and touches widgets only when it did, so an idle
+projector kernel sends nothing and can be culled. After LINLI_LIVE_HOURS the loop stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import ipywidgets as w
+
+from toolkit.markup import escape
+from toolkit.ui.texts import T
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from toolkit.geo import District
+    from toolkit.proposals import ProposalRules
+
+
+class LiveMap:
+    """Widgets of the live map. ``load`` returns the proposals frame (the store's
+    ``proposals_frame``); ``changed`` says whether the store changed since the last call."""
+
+    def __init__(
+        self,
+        rules: "ProposalRules",
+        district: "District",
+        load: Callable[[], "pd.DataFrame"],
+        changed: Callable[[], bool],
+        *,
+        lang: str = "zh",
+        tile_url: str | None = None,
+        poll_seconds: float = 1.0,
+        max_hours: float = 8.0,
+    ) -> None:
+        from toolkit import maps
+
+        self.rules, self.district, self.load, self.changed = rules, district, load, changed
+        self.lang, self.poll_seconds, self.max_seconds = lang, poll_seconds, max_hours * 3600
+        self.refreshes = 0
+        self.map = maps.base_map(district, tile_url=tile_url, height="1000px", zoom=maps.district_zoom(district) + 1)
+        self.layer = maps.proposals_layer({"type": "FeatureCollection", "features": []})
+        self.map.add(self.layer)
+        self.total = w.HTML()
+        self.by_category = w.HTML()
+        self.by_community = w.HTML()
+        self.latest = w.HTML()
+        self.status = w.HTML()
+        title = w.HTML(f'<div class="linli-big">{escape(T["live_title"].get(lang))}</div>')
+        side = w.VBox([title, self.total, self.by_category, self.by_community, self.latest, self.status], layout=w.Layout(width="620px", padding="0 16px", overflow="hidden"))
+        self.root = w.HBox([w.Box([self.map], layout=w.Layout(width="1280px")), side], layout=w.Layout(width="1900px"))
+        self.root.add_class("linli-projector")
+        self._task: asyncio.Task | None = None
+
+    def t(self, key: str, **kw: object) -> str:
+        label = T[key]
+        return (label.format(**kw) if kw else label).get(self.lang)
+
+    def refresh(self) -> None:
+        """Reload everything from the store and redraw."""
+        from toolkit import maps
+
+        frame = self.load()
+        self.layer.data = maps.proposals_geojson(frame, self.rules)
+        self.total.value = f'<div><span class="linli-big" id="linli-total">{len(frame)}</span> {escape(self.t("live_total"))}</div>'
+        self.by_category.value = self._table(self.t("by_category"), self._category_counts(frame))
+        self.by_community.value = self._table(self.t("by_community"), self._community_counts(frame))
+        items = "".join(
+            f"<li>{escape(r.title)} <small>· {escape(r.compound_name if isinstance(r.compound_name, str) else self.t('no_place'))}</small></li>"
+            for r in frame.sort_values("id", ascending=False).head(6).itertuples()
+        )
+        self.latest.value = f'<div><b>{escape(self.t("latest"))}</b><ol class="linli-latest" id="linli-latest">{items}</ol></div>'
+        self.status.value = f'<div class="linli-hint">{escape(self.t("updated", time=datetime.now().strftime("%H:%M:%S")))}</div>'
+        self.refreshes += 1
+
+    def _category_counts(self, frame: "pd.DataFrame") -> list[tuple[str, int]]:
+        counts = frame["category"].value_counts() if len(frame) else {}
+        return [(c.label.get(self.lang), int(counts.get(c.id, 0))) for c in self.rules.categories]
+
+    def _community_counts(self, frame: "pd.DataFrame") -> list[tuple[str, int]]:
+        counts = frame.groupby("community_name").size().sort_values(ascending=False) if len(frame) else []
+        rows = [(str(name), int(n)) for name, n in counts.items()] if len(frame) else []
+        return rows[:10]
+
+    @staticmethod
+    def _table(caption: str, rows: list[tuple[str, int]]) -> str:
+        body = "".join(f'<tr><td>{escape(k)}</td><td class="num">{v}</td></tr>' for k, v in rows)
+        return f"<div><b>{escape(caption)}</b><table>{body}</table></div>"
+
+    def tick(self) -> bool:
+        """One poll: refresh only if the store changed. Returns whether it refreshed."""
+        if self.changed():
+            self.refresh()
+            return True
+        return False
+
+    async def _run(self) -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < self.max_seconds:
+            try:
+                self.tick()
+            except Exception as exc:  # the error boundary of the page: show, keep polling
+                self.status.value = f'<div class="linli-error">{escape(exc)}</div>'
+            await asyncio.sleep(self.poll_seconds)
+        self.status.value = f'<div class="linli-error">{escape(self.t("live_paused"))}</div>'
+
+    def start(self) -> None:
+        """Load once, then poll in the kernel's event loop."""
+        self.tick()
+        self._task = asyncio.get_event_loop().create_task(self._run())

@@ -1,0 +1,52 @@
+"""Every fixed text the pages show, in zh-Hans and English."""
+
+from toolkit.labels import Label
+
+T: dict[str, Label] = {
+    "propose_title": Label("我有一个建议", "I have a proposal"),
+    "propose_intro": Label(
+        "在地图上点一下标出位置，选一个类别，说说问题、为什么重要、你的建议。",
+        "Tap the map to mark the place, pick a category, and tell us the problem, why it matters and what you suggest.",
+    ),
+    "lang": Label("语言", "Language"),
+    "mode": Label("标注方式", "Mark as"),
+    "mode_point": Label("一个点", "A point"),
+    "mode_line": Label("一条线", "A line"),
+    "mode_area": Label("一片区域", "An area"),
+    "undo": Label("撤销一点", "Undo point"),
+    "clear": Label("清除", "Clear"),
+    "place_none": Label("还没有选位置：请在地图上点一下。", "No place yet: tap the map."),
+    "place_at": Label("位置：{name}", "Place: {name}"),
+    "place_outside": Label("这个位置不在本辖区内。", "That place is outside the district."),
+    "place_gap": Label("位置已选（不在任何小区内，可在下面选择小区）", "Place marked (not inside a compound; you may choose one below)"),
+    "compound_pick": Label("或选择小区", "Or choose a compound"),
+    "compound_none": Label("（按地图位置）", "(from the map)"),
+    "category": Label("类别", "Category"),
+    "title": Label("标题（一句话）", "Title (one line)"),
+    "title_ph": Label("例如：小区门口增设电动车充电棚", "e.g. An e-bike charging shed at the gate"),
+    "problem": Label("问题是什么？", "What is the problem?"),
+    "why": Label("为什么重要？（可不填）", "Why does it matter? (optional)"),
+    "suggestion": Label("你的建议", "What do you suggest?"),
+    "cost": Label("大概要花多少钱？（可不选）", "Roughly what would it cost? (optional)"),
+    "cost_unknown": Label("不清楚", "Don't know"),
+    "contact": Label("联系方式（可不填，只有工作人员能看到）", "Contact (optional, only staff can see it)"),
+    "submit": Label("提交建议", "Submit proposal"),
+    "submitting": Label("正在提交…", "Submitting…"),
+    "fix_errors": Label("还有几处需要修改，请看红字。", "A few things need fixing: see the red text."),
+    "receipt_intro": Label("已收到您的建议！请记下回执码：", "Thank you, we have your proposal. Your receipt code:"),
+    "receipt_later": Label(
+        "凭回执码可以随时查询办理进度。", "Use the receipt code to look up its progress at any time."
+    ),
+    "already": Label("这条建议之前已经提交过，回执码不变。", "This proposal was already submitted; the receipt code is the same."),
+    "another": Label("再提一条建议", "Submit another proposal"),
+    "store_error": Label("暂时无法保存，请稍后再试或告诉工作人员。", "Could not save right now; try again or tell a staff member."),
+    "live_title": Label("居民建议实时地图", "Residents' proposals, live"),
+    "live_total": Label("条建议", "proposals"),
+    "by_category": Label("按类别", "By category"),
+    "by_community": Label("按社区", "By community"),
+    "latest": Label("最新建议", "Latest proposals"),
+    "updated": Label("更新于 {time}", "Updated {time}"),
+    "live_paused": Label("已暂停自动更新，请刷新页面继续。", "Live updates paused: reload the page to resume."),
+    "no_place": Label("未定位", "no location"),
+    "demo_flag": Label("演示数据（虚构辖区）", "DEMO data (fictional district)"),
+}

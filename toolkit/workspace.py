@@ -1,0 +1,56 @@
+"""A workspace: what every page and command needs, opened once per kernel or process —
+settings, store, the proposal form's rules and the district's geography."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.geo import District, load_district
+from toolkit.proposals import Draft, ProposalRules, check, load_proposal_rules
+from toolkit.settings import Settings, load_settings
+from toolkit.store import Store, Stored, open_store
+
+
+@dataclass
+class Workspace:
+    settings: Settings
+    store: Store
+    rules: ProposalRules
+    district: District
+
+    def submit_proposal(self, draft: Draft, *, actor: str = "resident") -> Stored:
+        """Check a draft against every rule and store it once (idempotent by submission id)."""
+        return self.store.add_proposal(check(draft, self.rules, self.district), actor=actor)
+
+
+def district_units(district: District) -> list[dict]:
+    """Streets, communities and compounds as store rows, parents first."""
+    rows: list[dict] = []
+    for level, frame, parent in (
+        ("street", district.streets, None),
+        ("community", district.communities, "street_id"),
+        ("compound", district.compounds, "community_id"),
+    ):
+        for rec in frame.itertuples(index=False):
+            rows.append(
+                {
+                    "id": str(rec.id),
+                    "level": level,
+                    "name": str(rec.name),
+                    "name_en": str(rec.name_en),
+                    "parent_id": str(getattr(rec, parent)) if parent else None,
+                }
+            )
+    return rows
+
+
+def open_workspace(db: str | Path | None = None, geodata: str | Path | None = None) -> Workspace:
+    """Open the store (migrating it) and bring its reference lists in step with the rule
+    file and the geodata."""
+    settings = load_settings()
+    store = open_store(db if db is not None else settings.db)
+    rules = load_proposal_rules()
+    district = load_district(geodata if geodata is not None else settings.geodata)
+    store.sync_reference(rules, district_units(district))
+    return Workspace(settings, store, rules, district)
