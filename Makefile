@@ -1,0 +1,51 @@
+# Linli: two commands.
+#   make run   install, build the demo database if missing, serve every page on localhost
+#   make test  install (plus Debian chromium + CJK fonts for browser tests), run every test
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.linli-installed
+
+.PHONY: run test install browser-deps demo screenshots benchmarks clean
+
+run: install demo
+	$(VENV)/bin/linli serve
+
+test: install browser-deps
+	$(PY) -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# Builds the demo database only when it has no proposals yet (LINLI_DB, default var/linli.sqlite).
+demo: install
+	$(VENV)/bin/linli demo
+
+# Browser tests drive Debian's chromium; Chinese text needs Noto CJK fonts.
+browser-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing (Debian packages)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Browser tests need Debian packages:$$missing. Run: sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# Regenerate README screenshots from the browser tests.
+screenshots: install browser-deps
+	LINLI_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/browser -q
+
+benchmarks: install browser-deps
+	$(PY) benchmarks/page_load.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
