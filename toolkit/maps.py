@@ -23,16 +23,22 @@ COMPOUND_STYLE = {"color": "#1f3b57", "weight": 2, "opacity": 0.9, "fillColor": 
 COMMUNITY_STYLE = {"color": "#7a5c2e", "weight": 3, "opacity": 0.8, "fill": False, "dashArray": "6 4"}
 
 
-def district_zoom(district: "District") -> int:
-    """The zoom level that shows the whole district on a ~1000 px wide map."""
+def district_zoom(district: "District", width_px: int = 1000, height_px: int = 440) -> int:
+    """The largest zoom level at which the whole district fits a map of the given size."""
     import math
 
     minx, miny, maxx, maxy = district.bounds
-    span = max(maxx - minx, (maxy - miny) / math.cos(math.radians((miny + maxy) / 2)), 1e-6)
-    return max(10, min(17, int(math.floor(math.log2(1000 * 360 / (256 * span))))))
+
+    def mercator_y(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    dx = max(maxx - minx, 1e-6) / 360  # fraction of the world's width
+    dy = max(mercator_y(maxy) - mercator_y(miny), 1e-6) / (2 * math.pi)
+    zoom = math.floor(min(math.log2(width_px / (256 * dx)), math.log2(height_px / (256 * dy))))
+    return max(10, min(17, int(zoom)))
 
 
-def base_map(district: "District", *, tile_url: str | None = None, height: str = "480px", zoom: int | None = None) -> "ipyleaflet.Map":
+def base_map(district: "District", *, tile_url: str | None = None, height_px: int = 480, width_px: int = 1000) -> "ipyleaflet.Map":
     """A map centred on the district with its communities and compounds as vector layers."""
     import ipyleaflet
     from ipywidgets import Layout
@@ -40,13 +46,13 @@ def base_map(district: "District", *, tile_url: str | None = None, height: str =
     lat, lon = district.center
     m = ipyleaflet.Map(
         center=(lat, lon),
-        zoom=zoom if zoom is not None else district_zoom(district),
+        zoom=district_zoom(district, width_px, height_px),
         min_zoom=10,
         max_zoom=19,
         layers=(),
         scroll_wheel_zoom=True,
         attribution_control=False,
-        layout=Layout(width="100%", height=height),
+        layout=Layout(width="100%", height=f"{height_px}px"),
     )
     if tile_url:
         m.add(ipyleaflet.TileLayer(url=tile_url, max_zoom=19, name="basemap"))

@@ -47,7 +47,7 @@ class LiveMap:
         self.rules, self.district, self.load, self.changed = rules, district, load, changed
         self.lang, self.poll_seconds, self.max_seconds = lang, poll_seconds, max_hours * 3600
         self.refreshes = 0
-        self.map = maps.base_map(district, tile_url=tile_url, height="1000px", zoom=maps.district_zoom(district) + 1)
+        self.map = maps.base_map(district, tile_url=tile_url, height_px=1000, width_px=1280)
         self.layer = maps.proposals_layer({"type": "FeatureCollection", "features": []})
         self.map.add(self.layer)
         self.total = w.HTML()

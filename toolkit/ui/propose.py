@@ -56,7 +56,7 @@ class ProposeForm:
         self.heading = w.HTML()
         self.intro = w.HTML()
 
-        self.map = maps.base_map(district, tile_url=tile_url, height="440px")
+        self.map = maps.base_map(district, tile_url=tile_url, height_px=460, width_px=1100)
         self.map.on_interaction(self._on_map)
         self._shape_layer = None
         self.mode = w.ToggleButtons(options=self._mode_options(), value="Point")
