@@ -42,6 +42,16 @@ def _geodata_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _panel_create(args: argparse.Namespace) -> int:
+    from toolkit.panels import create_panel
+
+    panel_id, codes = create_panel(args.db, args.name, args.rubric, args.project, args.reviewer)
+    print(f"panel {panel_id} created. Reviewer codes (shown once; hand each reviewer theirs):")
+    for name, code in codes.items():
+        print(f"  {name}: {code}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="linli", description="Linli (邻里): participatory planning and budgeting.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("geodata", help="check a geodata source (folder or GeoPackage)")
     p.add_argument("path", nargs="?", default=None)
     p.set_defaults(func=_geodata_check)
+
+    p = sub.add_parser("panel", help="scoring panels for the tally and scoring pages")
+    panel_sub = p.add_subparsers(dest="panel_command", required=True)
+    c = panel_sub.add_parser("create", help="create a scoring panel and print one reviewer code per reviewer")
+    c.add_argument("--db", default=None)
+    c.add_argument("--name", required=True)
+    c.add_argument("--rubric", default="selection", help="shipped rubric name or a rubric TOML path")
+    c.add_argument("--project", action="append", required=True, help="proposal id or receipt code; repeat")
+    c.add_argument("--reviewer", action="append", required=True, help="NAME:TIER (community|street|district); repeat")
+    c.set_defaults(func=_panel_create)
 
     from toolkit.budget.cli import register as register_budget
     from toolkit.scoring.cli import register as register_scoring

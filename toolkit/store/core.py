@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from toolkit.errors import StoreError
 from toolkit.store import migrations, schema
+from toolkit.store.panels import PanelsMixin
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,7 +79,7 @@ class Stored:
     created: bool
 
 
-class Store:
+class Store(PanelsMixin):
     """Open with :func:`open_store`; call methods, never SQL, from the rest of Linli."""
 
     def __init__(self, db: str | Path) -> None:

@@ -43,9 +43,47 @@ def _audit_append_only(conn: Connection) -> None:
         )
 
 
+def _panels(conn: Connection) -> None:
+    """Scoring panels. The database refuses a sheet for a locked panel and a value outside
+    the panel's scale, whatever a page sent."""
+    tables = [schema.panels, schema.panel_projects, schema.reviewers, schema.score_sheets, schema.score_values]
+    schema.metadata.create_all(conn, tables=tables)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "CREATE TRIGGER sheets_panel_open BEFORE INSERT ON score_sheets "
+            "WHEN (SELECT locked_at FROM panels WHERE id = NEW.panel_id) IS NOT NULL "
+            "BEGIN SELECT RAISE(ABORT, 'panel is locked'); END"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER values_in_scale BEFORE INSERT ON score_values "
+            "WHEN NEW.value < (SELECT p.scale_min FROM panels p JOIN score_sheets s ON s.panel_id = p.id WHERE s.id = NEW.sheet_id) "
+            "OR NEW.value > (SELECT p.scale_max FROM panels p JOIN score_sheets s ON s.panel_id = p.id WHERE s.id = NEW.sheet_id) "
+            "BEGIN SELECT RAISE(ABORT, 'score value outside the rubric scale'); END"
+        )
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE FUNCTION sheets_panel_open() RETURNS trigger AS $$ BEGIN "
+            "IF (SELECT locked_at FROM panels WHERE id = NEW.panel_id) IS NOT NULL THEN "
+            "RAISE EXCEPTION 'panel is locked'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER sheets_panel_open BEFORE INSERT ON score_sheets FOR EACH ROW EXECUTE FUNCTION sheets_panel_open()"
+        )
+        conn.exec_driver_sql(
+            "CREATE FUNCTION values_in_scale() RETURNS trigger AS $$ BEGIN "
+            "IF EXISTS (SELECT 1 FROM panels p JOIN score_sheets s ON s.panel_id = p.id WHERE s.id = NEW.sheet_id "
+            "AND (NEW.value < p.scale_min OR NEW.value > p.scale_max)) THEN "
+            "RAISE EXCEPTION 'score value outside the rubric scale'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER values_in_scale BEFORE INSERT ON score_values FOR EACH ROW EXECUTE FUNCTION values_in_scale()"
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "proposals, reference lists, audit log", _initial),
     Migration(2, "audit log is append-only", _audit_append_only),
+    Migration(3, "scoring panels, reviewers, score sheets", _panels),
 )
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
+    ForeignKeyConstraint,
 )
 
 metadata = MetaData()
@@ -110,4 +112,62 @@ audit = Table(
     Column("entity", String(64), nullable=False),
     Column("entity_id", String(64), nullable=False),
     Column("detail", Text, nullable=False),  # JSON
+)
+
+
+# -- scoring panels (three-tier rubric scoring) -------------------------------------------
+panels = Table(
+    "panels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("rubric", Text, nullable=False),  # rubric file name or path, as given
+    Column("rubric_ref", String(120), nullable=False),
+    Column("scale_min", Float, nullable=False),
+    Column("scale_max", Float, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("locked_at", String(40), nullable=True),
+    CheckConstraint("scale_min < scale_max", name="ck_panels_scale"),
+)
+
+panel_projects = Table(
+    "panel_projects",
+    metadata,
+    Column("panel_id", Integer, ForeignKey("panels.id"), primary_key=True),
+    Column("project_id", String(64), primary_key=True),
+    Column("title", Text, nullable=False),
+)
+
+reviewers = Table(
+    "reviewers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("panel_id", Integer, ForeignKey("panels.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("tier", String(20), nullable=False),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    CheckConstraint("tier IN ('community', 'street', 'district')", name="ck_reviewers_tier"),
+)
+
+score_sheets = Table(
+    "score_sheets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("panel_id", Integer, ForeignKey("panels.id"), nullable=False),
+    Column("reviewer_id", Integer, ForeignKey("reviewers.id"), nullable=False),
+    Column("project_id", String(64), nullable=False),
+    Column("conflict", Integer, nullable=False),
+    Column("submission_id", String(64), nullable=False, unique=True),
+    Column("submitted_at", String(40), nullable=False),
+    UniqueConstraint("reviewer_id", "project_id", name="uq_sheet_per_reviewer_project"),
+    ForeignKeyConstraint(["panel_id", "project_id"], ["panel_projects.panel_id", "panel_projects.project_id"]),
+    CheckConstraint("conflict IN (0, 1)", name="ck_sheets_conflict"),
+)
+
+score_values = Table(
+    "score_values",
+    metadata,
+    Column("sheet_id", Integer, ForeignKey("score_sheets.id"), primary_key=True),
+    Column("criterion", String(64), primary_key=True),
+    Column("value", Float, nullable=False),
 )

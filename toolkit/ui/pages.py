@@ -9,13 +9,24 @@ from toolkit.markup import escape
 from toolkit.ui.texts import T
 
 
-def _page_lang(default: str) -> str:
-    """``?lang=en`` in the page URL switches the language (Voila passes the query string)."""
+def _query(name: str) -> str | None:
+    """A query parameter of the page URL (Voila passes the query string to the kernel)."""
     import os
     from urllib.parse import parse_qs
 
-    lang = parse_qs(os.environ.get("QUERY_STRING", "")).get("lang", [default])[0]
+    return parse_qs(os.environ.get("QUERY_STRING", "")).get(name, [None])[0]
+
+
+def _page_lang(default: str) -> str:
+    """``?lang=en`` in the page URL switches the language."""
+    lang = _query("lang") or default
     return lang if lang in ("zh", "en") else default
+
+
+def _panel_rubric(panel: dict):
+    from toolkit.scoring import load_rubric
+
+    return load_rubric(panel["rubric"])
 
 
 def _demo_banner(ws, lang: str) -> w.HTML:
@@ -58,3 +69,37 @@ def live_map_page(db: str | None = None) -> w.Widget:
     display(page)
     live.start()
     return page
+
+
+def scoring_page(db: str | None = None) -> w.Widget:
+    """Reviewer tablet: enter a reviewer code, score one project at a time."""
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.scoring import ScoringForm
+
+    settings = load_settings()
+    form = ScoringForm(open_store(db if db is not None else settings.db), _panel_rubric, lang=_page_lang(settings.lang))
+    display(form.root)
+    return form.root
+
+
+def tally_page(db: str | None = None) -> w.Widget:
+    """Projector: the live tally of a scoring panel (``?panel=ID``, default the newest)."""
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.scoring import Tally
+
+    settings = load_settings()
+    lang = _page_lang(settings.lang)
+    store = open_store(db if db is not None else settings.db)
+    panels = store.panels()
+    wanted = _query("panel")
+    panel_id = int(wanted) if wanted and wanted.isdigit() else (panels[0]["id"] if panels else None)
+    if panel_id is None:
+        page = w.HTML(f'<div class="linli-big">{escape(T["no_panel"].get(lang))}</div>')
+        display(page)
+        return page
+    tally = Tally(store, _panel_rubric, panel_id, store.watcher().changed, lang=lang, poll_seconds=settings.poll_seconds, max_hours=settings.live_hours)
+    display(tally.root)
+    tally.start()
+    return tally.root

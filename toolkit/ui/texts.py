@@ -50,3 +50,35 @@ T: dict[str, Label] = {
     "no_place": Label("未定位", "no location"),
     "demo_flag": Label("演示数据（虚构辖区）", "DEMO data (fictional district)"),
 }
+
+T.update(
+    {
+        "scoring_title": Label("项目评分", "Project scoring"),
+        "code_prompt": Label("请输入评审码", "Enter your reviewer code"),
+        "code_enter": Label("进入", "Enter"),
+        "code_unknown": Label("评审码不正确，请核对后重新输入。", "That reviewer code is not right; check it and try again."),
+        "reviewer_hello": Label("{name}（{tier}）· {panel}", "{name} ({tier}) · {panel}"),
+        "project": Label("项目", "Project"),
+        "conflict": Label("我与这个项目有利益关系，申请回避（不打分）", "I have a conflict of interest with this project (no scores)"),
+        "submit_sheet": Label("提交这个项目的评分", "Submit scores for this project"),
+        "sheet_done": Label("已提交", "Submitted"),
+        "sheet_missing": Label("请为每一项打分：{names}", "Please score every criterion: {names}"),
+        "all_done": Label("您的全部评分已提交，谢谢！", "All your sheets are in. Thank you!"),
+        "progress": Label("已提交 {done} / {total} 个项目", "{done} of {total} projects submitted"),
+        "panel_locked": Label("评分已锁定，不能再提交。", "Scoring is locked; no more sheets."),
+        "tally_title": Label("评分实时汇总", "Scoring tally, live"),
+        "tally_sheets": Label("已收到 {done} / {total} 份评分表", "{done} of {total} sheets received"),
+        "tally_missing": Label("尚未提交", "Still missing"),
+        "tally_none_missing": Label("全部评分表已收到", "All sheets are in"),
+        "tally_locked": Label("已锁定 · 最终排名", "Locked · final ranking"),
+        "tally_rank": Label("排名", "Rank"),
+        "tally_total": Label("总分", "Total"),
+        "tally_agreement": Label("评分一致性（肯德尔 W）", "Agreement (Kendall's W)"),
+        "tally_weights": Label("如果权重变化（只影响本屏显示）", "What if the weights change (this screen only)"),
+        "tally_export": Label("导出评分", "Export scores"),
+        "tier_community": Label("社区众创组", "Community co-creation group"),
+        "tier_street": Label("街道设计师", "Street designers"),
+        "tier_district": Label("区级导师团", "District mentors"),
+        "no_panel": Label("还没有评分活动。用 linli score panel 创建。", "No scoring panel yet. Create one with linli score panel."),
+    }
+)
