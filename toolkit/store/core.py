@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from toolkit.errors import StoreError
 from toolkit.store import migrations, schema
 from toolkit.store.panels import PanelsMixin
+from toolkit.store.screening import ScreeningMixin
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,7 +80,7 @@ class Stored:
     created: bool
 
 
-class Store(PanelsMixin):
+class Store(PanelsMixin, ScreeningMixin):
     """Open with :func:`open_store`; call methods, never SQL, from the rest of Linli."""
 
     def __init__(self, db: str | Path) -> None:
@@ -222,6 +223,12 @@ class Store(PanelsMixin):
         return conn.execute(
             select(p.c.id, p.c.receipt_code).where(p.c.submission_id == submission_id)
         ).mappings().first()
+
+    def proposal(self, proposal_id: int) -> dict | None:
+        """Public fields of one proposal by id (no contact)."""
+        with self.read() as conn:
+            row = conn.execute(select(*self._public_columns()).where(schema.proposals.c.id == int(proposal_id))).mappings().first()
+        return dict(row) if row else None
 
     def proposal_by_receipt(self, code: str) -> dict | None:
         """Public fields of one proposal by its receipt code (no contact)."""

@@ -84,6 +84,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "proposals, reference lists, audit log", _initial),
     Migration(2, "audit log is append-only", _audit_append_only),
     Migration(3, "scoring panels, reviewers, score sheets", _panels),
+    Migration(4, "screening decisions with triage tickets", lambda conn: schema.screening_decisions.create(conn)),
 )
 
 

@@ -171,3 +171,32 @@ score_values = Table(
     Column("criterion", String(64), primary_key=True),
     Column("value", Float, nullable=False),
 )
+
+
+# -- screening (七议五不议) and triage --------------------------------------------------------
+screening_decisions = Table(
+    "screening_decisions",
+    metadata,
+    Column("proposal_id", Integer, ForeignKey("proposals.id"), primary_key=True),
+    Column("outcome", String(16), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("message_zh", Text, nullable=False),
+    Column("message_en", Text, nullable=False),
+    Column("redirect_kind", String(16), nullable=True),
+    Column("redirect_to_zh", Text, nullable=True),
+    Column("redirect_to_en", Text, nullable=True),
+    Column("track", String(64), nullable=False),
+    Column("received", String(10), nullable=False),
+    Column("response_due", String(10), nullable=False),
+    Column("resolution_due", String(10), nullable=False),
+    Column("rules_ref", String(120), nullable=False),
+    Column("triage_ref", String(120), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("decided_at", String(40), nullable=False),
+    Column("decided_by", String(120), nullable=False),
+    CheckConstraint("outcome IN ('deliberated', 'excluded')", name="ck_screening_outcome"),
+    # An excluded proposal is redirected, never dropped.
+    CheckConstraint("(outcome = 'excluded') = (redirect_kind IS NOT NULL)", name="ck_screening_redirect"),
+    CheckConstraint("redirect_kind IS NULL OR redirect_kind IN ('referral', 'quick_fix')", name="ck_screening_redirect_kind"),
+    CheckConstraint("received <= response_due AND response_due <= resolution_due", name="ck_screening_dates"),
+)

@@ -103,3 +103,17 @@ def tally_page(db: str | None = None) -> w.Widget:
     display(tally.root)
     tally.start()
     return tally.root
+
+
+def screening_page(db: str | None = None) -> w.Widget:
+    """Facilitator: screen new proposals one at a time (七议五不议) and route them."""
+    from toolkit.screening import load_screening_rules, load_triage_rules
+    from toolkit.ui.screening import ScreeningDesk
+    from toolkit.workspace import open_workspace
+
+    ws = open_workspace(db)
+    lang = _page_lang(ws.settings.lang)
+    labels = {c.id: c.label.get(lang) for c in ws.rules.categories}
+    desk = ScreeningDesk(ws.store, load_screening_rules(), load_triage_rules(), ws.district, lang=lang, category_label=lambda c: labels.get(c, c))
+    display(desk.root)
+    return desk.root

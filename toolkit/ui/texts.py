@@ -82,3 +82,24 @@ T.update(
         "no_panel": Label("还没有评分活动。用 linli score panel 创建。", "No scoring panel yet. Create one with linli score panel."),
     }
 )
+
+T.update(
+    {
+        "screening_title": Label("议题筛选（七议五不议）", "Screening (seven matters deliberated, five not)"),
+        "queue_left": Label("待筛选 {n} 条", "{n} waiting"),
+        "queue_empty": Label("没有待筛选的建议。", "Nothing left to screen."),
+        "deliberate_kinds": Label("议：提交议事会", "Deliberate"),
+        "excluded_kinds": Label("不议：转办或快办", "Do not deliberate: refer or quick-fix"),
+        "pick_kind": Label("请先选择一项。", "Pick one first."),
+        "to_proposer": Label("告诉建议人", "What the proposer hears"),
+        "track_due": Label("分办：{track} · {respond} 前响应 · {resolve} 前办结", "Track: {track} · respond by {respond} · resolve by {resolve}"),
+        "note": Label("备注（可不填）", "Note (optional)"),
+        "confirm_next": Label("确认，下一条", "Confirm, next"),
+        "skip": Label("跳过", "Skip"),
+        "overdue": Label("已逾期", "Overdue"),
+        "none_overdue": Label("没有逾期事项。", "Nothing overdue."),
+        "problem_label": Label("问题", "Problem"),
+        "why_label": Label("为什么重要", "Why it matters"),
+        "suggestion_label": Label("建议", "Suggestion"),
+    }
+)

@@ -1,0 +1,29 @@
+"""The screening page in a real browser: pick a kind, confirm, the decision is stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.store import open_store
+
+pytestmark = pytest.mark.browser
+
+
+def test_screen_one_proposal(servers, browser_db, projector):
+    store = open_store(browser_db)
+    waiting = len(store.screening_queue())
+    page = projector.page
+    page.goto(servers["staff"].url("screening"))
+    page.wait_for_selector(".linli-card", timeout=90_000)
+    pid = int(page.get_attribute(".linli-card", "data-proposal"))
+    assert pid == store.screening_queue()[0]
+    page.get_by_role("button", name="超出社区权限的事项", exact=True).click()
+    page.wait_for_selector("#linli-message", timeout=10_000)
+    heard = page.inner_text("#linli-message")
+    page.click("button.linli-confirm")
+    page.wait_for_function(f"document.querySelector('.linli-card') && document.querySelector('.linli-card').dataset.proposal !== '{pid}'", timeout=15_000)
+    decision = store.screening_frame().set_index("proposal_id").loc[pid]
+    assert decision.outcome == "excluded" and decision.redirect_kind in ("referral", "quick_fix")
+    assert decision.message_zh == heard
+    assert len(store.screening_queue()) == waiting - 1
+    assert projector.external == [] and projector.errors == []
