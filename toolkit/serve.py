@@ -25,7 +25,7 @@ from toolkit.settings import PROJECT_ROOT, Settings
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 TEMPLATES = PROJECT_ROOT / "templates"
 AUDIENCES = ("resident", "staff")
-CULL = ("--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=600")
+CULL_INTERVAL, CULL_IDLE_TIMEOUT = 60, 600  # seconds
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,14 @@ def staff_token(settings: Settings) -> str:
     return token
 
 
-def voila_server(audience: str, settings: Settings, *, port: int | None = None, debug: bool = False) -> Server:
+def voila_server(
+    audience: str,
+    settings: Settings,
+    *,
+    port: int | None = None,
+    debug: bool = False,
+    cull: tuple[int, int] = (CULL_INTERVAL, CULL_IDLE_TIMEOUT),
+) -> Server:
     """The command line and environment of one audience's Voila server."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; use one of {AUDIENCES}")
@@ -72,7 +79,8 @@ def voila_server(audience: str, settings: Settings, *, port: int | None = None, 
         f"--port={port}",
         "--Voila.port_retries=0",
         "--VoilaConfiguration.file_allowlist=['.*\\.(png|jpg|jpeg|svg|webp)']",
-        *CULL,
+        f"--MappingKernelManager.cull_interval={cull[0]}",
+        f"--MappingKernelManager.cull_idle_timeout={cull[1]}",
     ]
     if settings.pool_size > 0:
         cmd += ["--preheat_kernel=True", f"--pool_size={settings.pool_size}"]

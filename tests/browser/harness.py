@@ -75,14 +75,16 @@ class RunningServer:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def start_servers(db: str, workdir: Path, *, pool_size: int = 0, poll_seconds: float = 0.5) -> dict[str, RunningServer]:
+def start_servers(
+    db: str, workdir: Path, *, pool_size: int = 0, poll_seconds: float = 0.5, cull: tuple[int, int] | None = None
+) -> dict[str, RunningServer]:
     os.environ["LINLI_POLL_SECONDS"] = str(poll_seconds)
     settings = dataclasses.replace(
         load_settings(), db=db, staff_token=STAFF_TOKEN, staff_password_hash=None, pool_size=pool_size, var_dir=workdir, host="127.0.0.1"
     )
     running = {}
     for audience in ("resident", "staff"):
-        srv = voila_server(audience, settings, port=free_port())
+        srv = voila_server(audience, settings, port=free_port(), **({"cull": cull} if cull else {}))
         running[audience] = RunningServer(srv, workdir / f"voila-{audience}.log")
     for r in running.values():
         r.wait_ready()
