@@ -23,8 +23,9 @@ COMPOUND_STYLE = {"color": "#1f3b57", "weight": 2, "opacity": 0.9, "fillColor": 
 COMMUNITY_STYLE = {"color": "#7a5c2e", "weight": 3, "opacity": 0.8, "fill": False, "dashArray": "6 4"}
 
 
-def district_zoom(district: "District", width_px: int = 1000, height_px: int = 440) -> int:
-    """The largest zoom level at which the whole district fits a map of the given size."""
+def district_zoom(district: "District", width_px: int = 1000, height_px: int = 440) -> float:
+    """The largest zoom level (in quarter steps) at which the whole district fits a map of the
+    given size."""
     import math
 
     minx, miny, maxx, maxy = district.bounds
@@ -34,8 +35,8 @@ def district_zoom(district: "District", width_px: int = 1000, height_px: int = 4
 
     dx = max(maxx - minx, 1e-6) / 360  # fraction of the world's width
     dy = max(mercator_y(maxy) - mercator_y(miny), 1e-6) / (2 * math.pi)
-    zoom = math.floor(min(math.log2(width_px / (256 * dx)), math.log2(height_px / (256 * dy))))
-    return max(10, min(17, int(zoom)))
+    zoom = math.floor(4 * min(math.log2(width_px / (256 * dx)), math.log2(height_px / (256 * dy)))) / 4
+    return max(10.0, min(17.0, zoom))
 
 
 def base_map(district: "District", *, tile_url: str | None = None, height_px: int = 480, width_px: int = 1000) -> "ipyleaflet.Map":
@@ -48,6 +49,8 @@ def base_map(district: "District", *, tile_url: str | None = None, height_px: in
         center=(lat, lon),
         zoom=district_zoom(district, width_px, height_px),
         min_zoom=10,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
         max_zoom=19,
         layers=(),
         scroll_wheel_zoom=True,

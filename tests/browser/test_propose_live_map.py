@@ -22,11 +22,19 @@ HOSTILE_PROBLEM = "晚上太黑 ${window.__xss=2} `window.__xss=3` </textarea><s
 TARGET = "S2C2Y2"  # a compound of the demo district
 
 
-def shot(page, name: str, tmp_path: Path) -> None:
+def shot(page, name: str, tmp_path: Path, *, full_page: bool = False) -> None:
     """Screenshots for README come from these tests (LINLI_UPDATE_SCREENSHOTS=1 writes them)."""
     target = SCREENSHOTS if os.environ.get("LINLI_UPDATE_SCREENSHOTS") == "1" else tmp_path
     target.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target / f"{name}.png"))
+    if full_page:  # Voila scrolls inside its own container: show the whole form in a tall viewport
+        size = page.viewport_size
+        page.set_viewport_size({"width": size["width"], "height": 1900})
+        page.evaluate("window.scrollTo(0, 0); document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(target / f"{name}.png"))
+        page.set_viewport_size(size)
+    else:
+        page.screenshot(path=str(target / f"{name}.png"))
 
 
 def http_status(url: str) -> int:
@@ -64,18 +72,20 @@ def test_propose_then_live_map(servers, browser_db, tablet, projector, tmp_path)
     areas.nth(0).fill(HOSTILE_PROBLEM)
     areas.nth(1).fill("孩子放学`要走`这段路")
     areas.nth(2).fill("加装两盏路灯 ${1+1}")
+    page.get_by_role("button", name="1万–5万元", exact=True).click()
+    shot(page, "propose", tmp_path, full_page=True)
     page.click("button.linli-submit")
     page.wait_for_selector("#linli-receipt", timeout=20_000)
     code = page.inner_text("#linli-receipt").strip()
     submitted_at = time.monotonic()
-    shot(page, "propose", tmp_path)
+    shot(page, "propose-receipt", tmp_path)
 
     row = store.proposal_by_receipt(code)
     assert row is not None, f"receipt {code} not in the database"
     assert row["compound_id"] == TARGET and row["compound_source"] == "map"
     assert row["category"] == "safety" and row["channel"] == "tablet"
     assert row["title"] == HOSTILE_TITLE and row["problem"] == HOSTILE_PROBLEM
-    assert row["geom_type"] == "Point"
+    assert row["geom_type"] == "Point" and row["cost_band"] == "10k-50k" and row["cost_fen"] == 3_000_000
     assert load_district(None).locate(row["lon"], row["lat"]) == TARGET
 
     # (b) The live map shows it without a reload.

@@ -71,7 +71,6 @@ class LiveMap:
 
         frame = self.load()
         self.layer.data = maps.proposals_geojson(frame, self.rules)
-        self.total.value = f'<div><span class="linli-big" id="linli-total">{len(frame)}</span> {escape(self.t("live_total"))}</div>'
         self.by_category.value = self._table(self.t("by_category"), self._category_counts(frame))
         self.by_community.value = self._table(self.t("by_community"), self._community_counts(frame))
         items = "".join(
@@ -80,6 +79,8 @@ class LiveMap:
         )
         self.latest.value = f'<div><b>{escape(self.t("latest"))}</b><ol class="linli-latest" id="linli-latest">{items}</ol></div>'
         self.status.value = f'<div class="linli-hint">{escape(self.t("updated", time=datetime.now().strftime("%H:%M:%S")))}</div>'
+        # The count goes last: when it changes on screen, everything else has arrived.
+        self.total.value = f'<div><span class="linli-big" id="linli-total">{len(frame)}</span> {escape(self.t("live_total"))}</div>'
         self.refreshes += 1
 
     def _category_counts(self, frame: "pd.DataFrame") -> list[tuple[str, int]]:
