@@ -1,17 +1,18 @@
 # Linli: two commands.
 #   make run   install, build the demo database if missing, serve every page on localhost
-#   make test  install (plus Debian chromium + CJK fonts for browser tests), run every test
+#   make test  install (plus Debian chromium + CJK fonts for browser tests, PostgreSQL server
+#              binaries for the store tests), run every test
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.linli-installed
 
-.PHONY: run test install browser-deps demo screenshots benchmarks clean
+.PHONY: run test install test-deps demo screenshots benchmarks clean
 
 run: install demo
 	$(VENV)/bin/linli serve
 
-test: install browser-deps
+test: install test-deps
 	$(PY) -m pytest
 
 install: $(STAMP)
@@ -26,25 +27,27 @@ $(STAMP): pyproject.toml
 demo: install
 	$(VENV)/bin/linli demo
 
-# Browser tests drive Debian's chromium; Chinese text needs Noto CJK fonts.
-browser-deps:
+# Browser tests drive Debian's chromium; Chinese text needs Noto CJK fonts; store tests also run
+# on a throwaway PostgreSQL server (scripts/postgres.py) from Debian's postgresql package.
+test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing (Debian packages)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "Browser tests need Debian packages:$$missing. Run: sudo apt-get install$$missing"; exit 1; \
+	    echo "Tests need Debian packages:$$missing. Run: sudo apt-get install$$missing"; exit 1; \
 	  fi; \
 	fi
 
 # Regenerate README screenshots from the browser tests.
-screenshots: install browser-deps
+screenshots: install test-deps
 	LINLI_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/browser -q
 
-benchmarks: install browser-deps
+benchmarks: install test-deps
 	$(PY) benchmarks/page_load.py
 
 clean:

@@ -7,6 +7,7 @@ import multiprocessing as mp
 import sqlite3
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from toolkit.errors import StoreError, ValidationError
 from toolkit.proposals import Draft, check
@@ -36,12 +37,12 @@ def draft(ws, n: int, **kw) -> Draft:
 
 
 @pytest.fixture
-def ws(tmp_path):
-    return open_workspace(tmp_path / "linli.sqlite")
+def ws(db_url):
+    return open_workspace(db_url)
 
 
-def test_migrations_apply_in_order_once(tmp_path):
-    store = open_store(tmp_path / "a.sqlite", migrate=False)
+def test_migrations_apply_in_order_once(db_url):
+    store = open_store(db_url, migrate=False)
     assert store.migrate() == [m.version for m in MIGRATIONS]
     assert store.migrate() == []
     assert store.schema_version() == MIGRATIONS[-1].version
@@ -49,7 +50,8 @@ def test_migrations_apply_in_order_once(tmp_path):
     assert versions == sorted(versions) and len(set(versions)) == len(versions)
 
 
-def test_sqlite_runs_in_wal_mode(ws):
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    ws = open_workspace(tmp_path / "wal.sqlite")
     path = ws.store.url.removeprefix("sqlite:///")
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -77,12 +79,11 @@ def test_resubmitting_same_submission_id_stores_nothing_new(ws):
 
 def test_audit_rows_cannot_be_changed(ws):
     ws.submit_proposal(draft(ws, 1))
-    path = ws.store.url.removeprefix("sqlite:///")
-    con = sqlite3.connect(path)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        con.execute("UPDATE audit SET actor = 'someone else'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        con.execute("DELETE FROM audit")
+    for statement in ("UPDATE audit SET actor = 'someone else'", "DELETE FROM audit"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with ws.store.write() as conn:
+                conn.exec_driver_sql(statement)
+    assert (ws.store.audit_frame().actor != "someone else").all()
 
 
 def test_forged_category_refused_in_python_and_in_database(ws):
@@ -92,7 +93,7 @@ def test_forged_category_refused_in_python_and_in_database(ws):
     # A check bypassed (as if a page forgot it): the database refuses it too.
     checked = check(draft(ws, 2), ws.rules, ws.district)
     forged = checked.__class__(**{**checked.__dict__, "draft": draft(ws, 2, category="free_money")})
-    with pytest.raises(StoreError, match="FOREIGN KEY"):
+    with pytest.raises(StoreError, match="(?i)foreign key"):
         ws.store.add_proposal(forged)
     assert ws.store.count_proposals() == 0
 
@@ -125,14 +126,14 @@ def test_watcher_sees_commits_from_other_connections(ws):
     other.engine.dispose()
 
 
-def _submit_in_process(db: str, n: int, barrier) -> str:
+def _submit_in_process(db: str, n: int, barrier) -> str:  # runs in a child process
     ws = open_workspace(db)
     barrier.wait()
     return ws.submit_proposal(draft(ws, n)).receipt_code
 
 
-def test_twenty_processes_submitting_at_once_store_exactly_twenty(tmp_path):
-    db = str(tmp_path / "race.sqlite")
+def test_twenty_processes_submitting_at_once_store_exactly_twenty(db_url):
+    db = db_url
     open_workspace(db)  # schema + reference lists, as `make run` leaves them
     ctx = mp.get_context("spawn")
     with ctx.Manager() as manager:
