@@ -16,10 +16,10 @@ from toolkit.workspace import open_workspace
 
 
 @pytest.fixture
-def panel(tmp_path):
+def panel(db_url):
     from toolkit.demo import build_demo_database
 
-    db = tmp_path / "p.sqlite"
+    db = db_url
     build_demo_database(db, count=5)
     ws = open_workspace(db)
     panel_id, codes = create_panel(db, "东风社区微更新评审", "selection", ["1", "2", "3"], ["王芳:community", "李工:district"])

@@ -15,10 +15,10 @@ from toolkit.workspace import open_workspace
 
 
 @pytest.fixture
-def ws(tmp_path):
+def ws(db_url):
     from toolkit.demo import build_demo_database
 
-    db = tmp_path / "s.sqlite"
+    db = db_url
     build_demo_database(db, count=4)
     return open_workspace(db)
 

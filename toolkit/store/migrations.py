@@ -35,7 +35,7 @@ def _audit_append_only(conn: Connection) -> None:
     elif conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
             "CREATE FUNCTION audit_append_only() RETURNS trigger AS $$ "
-            "BEGIN RAISE EXCEPTION 'audit rows are append-only'; END; $$ LANGUAGE plpgsql"
+            "BEGIN RAISE EXCEPTION 'audit rows are append-only' USING ERRCODE = 'check_violation'; END; $$ LANGUAGE plpgsql"
         )
         conn.exec_driver_sql(
             "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
@@ -64,7 +64,7 @@ def _panels(conn: Connection) -> None:
         conn.exec_driver_sql(
             "CREATE FUNCTION sheets_panel_open() RETURNS trigger AS $$ BEGIN "
             "IF (SELECT locked_at FROM panels WHERE id = NEW.panel_id) IS NOT NULL THEN "
-            "RAISE EXCEPTION 'panel is locked'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql"
+            "RAISE EXCEPTION 'panel is locked' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql"
         )
         conn.exec_driver_sql(
             "CREATE TRIGGER sheets_panel_open BEFORE INSERT ON score_sheets FOR EACH ROW EXECUTE FUNCTION sheets_panel_open()"
@@ -73,7 +73,7 @@ def _panels(conn: Connection) -> None:
             "CREATE FUNCTION values_in_scale() RETURNS trigger AS $$ BEGIN "
             "IF EXISTS (SELECT 1 FROM panels p JOIN score_sheets s ON s.panel_id = p.id WHERE s.id = NEW.sheet_id "
             "AND (NEW.value < p.scale_min OR NEW.value > p.scale_max)) THEN "
-            "RAISE EXCEPTION 'score value outside the rubric scale'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql"
+            "RAISE EXCEPTION 'score value outside the rubric scale' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql"
         )
         conn.exec_driver_sql(
             "CREATE TRIGGER values_in_scale BEFORE INSERT ON score_values FOR EACH ROW EXECUTE FUNCTION values_in_scale()"
