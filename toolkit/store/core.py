@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from toolkit.errors import StoreError
 from toolkit.store import migrations, schema
 from toolkit.store.panels import PanelsMixin
+from toolkit.store.rounds import RoundsMixin
 from toolkit.store.screening import ScreeningMixin
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class Stored:
     created: bool
 
 
-class Store(PanelsMixin, ScreeningMixin):
+class Store(PanelsMixin, ScreeningMixin, RoundsMixin):
     """Open with :func:`open_store`; call methods, never SQL, from the rest of Linli."""
 
     def __init__(self, db: str | Path) -> None:

@@ -24,23 +24,32 @@ def _initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
-def _audit_append_only(conn: Connection) -> None:
-    """The audit log can be appended to, never changed. Dialect-specific triggers live here."""
+def guard(conn: Connection, name: str, table: str, event: str, condition: str, message: str, *, after: bool = False) -> None:
+    """A database rule: refuse ``event`` (INSERT, UPDATE, DELETE) on ``table`` when ``condition``
+    (SQL over NEW/OLD, valid in both dialects) holds, with ``message``. SQLite and PostgreSQL
+    triggers; on PostgreSQL the error is a check_violation, i.e. an integrity error."""
+    when = "AFTER" if after else "BEFORE"
     if conn.dialect.name == "sqlite":
-        for op in ("UPDATE", "DELETE"):
-            conn.exec_driver_sql(
-                f"CREATE TRIGGER audit_no_{op.lower()} BEFORE {op} ON audit "
-                "BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END"
-            )
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER {name} {when} {event} ON {table} WHEN {condition} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )
     elif conn.dialect.name == "postgresql":
+        ret = "OLD" if event == "DELETE" else "NEW"
         conn.exec_driver_sql(
-            "CREATE FUNCTION audit_append_only() RETURNS trigger AS $$ "
-            "BEGIN RAISE EXCEPTION 'audit rows are append-only' USING ERRCODE = 'check_violation'; END; $$ LANGUAGE plpgsql"
+            f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
+            f"IF {condition} THEN RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation'; END IF; "
+            f"RETURN {ret}; END; $$ LANGUAGE plpgsql"
         )
-        conn.exec_driver_sql(
-            "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
-            "FOR EACH ROW EXECUTE FUNCTION audit_append_only()"
-        )
+        conn.exec_driver_sql(f"CREATE TRIGGER {name} {when} {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
+    else:  # pragma: no cover - other databases are not supported
+        raise NotImplementedError(f"database rules for {conn.dialect.name}")
+
+
+def _audit_append_only(conn: Connection) -> None:
+    """The audit log can be appended to, never changed."""
+    guard(conn, "audit_no_update", "audit", "UPDATE", "(1 = 1)", "audit rows are append-only")
+    guard(conn, "audit_no_delete", "audit", "DELETE", "(1 = 1)", "audit rows are append-only")
 
 
 def _panels(conn: Connection) -> None:
@@ -48,36 +57,40 @@ def _panels(conn: Connection) -> None:
     the panel's scale, whatever a page sent."""
     tables = [schema.panels, schema.panel_projects, schema.reviewers, schema.score_sheets, schema.score_values]
     schema.metadata.create_all(conn, tables=tables)
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(
-            "CREATE TRIGGER sheets_panel_open BEFORE INSERT ON score_sheets "
-            "WHEN (SELECT locked_at FROM panels WHERE id = NEW.panel_id) IS NOT NULL "
-            "BEGIN SELECT RAISE(ABORT, 'panel is locked'); END"
-        )
-        conn.exec_driver_sql(
-            "CREATE TRIGGER values_in_scale BEFORE INSERT ON score_values "
-            "WHEN NEW.value < (SELECT p.scale_min FROM panels p JOIN score_sheets s ON s.panel_id = p.id WHERE s.id = NEW.sheet_id) "
-            "OR NEW.value > (SELECT p.scale_max FROM panels p JOIN score_sheets s ON s.panel_id = p.id WHERE s.id = NEW.sheet_id) "
-            "BEGIN SELECT RAISE(ABORT, 'score value outside the rubric scale'); END"
-        )
-    elif conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            "CREATE FUNCTION sheets_panel_open() RETURNS trigger AS $$ BEGIN "
-            "IF (SELECT locked_at FROM panels WHERE id = NEW.panel_id) IS NOT NULL THEN "
-            "RAISE EXCEPTION 'panel is locked' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql"
-        )
-        conn.exec_driver_sql(
-            "CREATE TRIGGER sheets_panel_open BEFORE INSERT ON score_sheets FOR EACH ROW EXECUTE FUNCTION sheets_panel_open()"
-        )
-        conn.exec_driver_sql(
-            "CREATE FUNCTION values_in_scale() RETURNS trigger AS $$ BEGIN "
-            "IF EXISTS (SELECT 1 FROM panels p JOIN score_sheets s ON s.panel_id = p.id WHERE s.id = NEW.sheet_id "
-            "AND (NEW.value < p.scale_min OR NEW.value > p.scale_max)) THEN "
-            "RAISE EXCEPTION 'score value outside the rubric scale' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql"
-        )
-        conn.exec_driver_sql(
-            "CREATE TRIGGER values_in_scale BEFORE INSERT ON score_values FOR EACH ROW EXECUTE FUNCTION values_in_scale()"
-        )
+    guard(conn, "sheets_panel_open", "score_sheets", "INSERT",
+          "((SELECT locked_at FROM panels WHERE id = NEW.panel_id) IS NOT NULL)", "panel is locked")
+    scale = "(SELECT p.scale_{} FROM panels p JOIN score_sheets s ON s.panel_id = p.id WHERE s.id = NEW.sheet_id)"
+    guard(conn, "values_in_scale", "score_values", "INSERT",
+          f"(NEW.value < {scale.format('min')} OR NEW.value > {scale.format('max')})", "score value outside the rubric scale")
+
+
+def _rounds(conn: Connection) -> None:
+    """Budget rounds. The database re-checks what Python checks at submit: the round is open,
+    a code is used once, a ballot names candidates of its round, stays within the budget
+    (knapsack), the points (cumulative), the number of picks (approval, ranking)."""
+    tables = [schema.rounds, schema.round_projects, schema.voter_codes, schema.ballots, schema.ballot_items, schema.paper_entries]
+    schema.metadata.create_all(conn, tables=tables)
+    guard(conn, "ballots_round_open", "ballots", "INSERT",
+          "((SELECT status FROM rounds WHERE id = NEW.round_id) <> 'open')", "the round is not open")
+    guard(conn, "codes_used_once", "voter_codes", "UPDATE",
+          "(OLD.used_at IS NOT NULL AND NEW.used_at IS NOT NULL AND OLD.used_at <> NEW.used_at "
+          "AND (SELECT change_policy FROM rounds WHERE id = OLD.round_id) = 'none')", "this code has already been used")
+    guard(conn, "rounds_frozen", "rounds", "UPDATE",
+          "(OLD.settings <> NEW.settings AND EXISTS (SELECT 1 FROM ballots b WHERE b.round_id = OLD.id))",
+          "round settings are frozen once the first ballot has arrived")
+    ballot_round = "(SELECT r.{} FROM rounds r JOIN ballots b ON b.round_id = r.id WHERE b.id = NEW.ballot_id)"
+    items = "(SELECT {} FROM ballot_items i WHERE i.ballot_id = NEW.ballot_id)"
+    guard(conn, "ballot_items_budget", "ballot_items", "INSERT",
+          f"({ballot_round.format('ballot_type')} = 'knapsack' AND "
+          f"(SELECT sum(p.cost_fen) FROM ballot_items i JOIN ballots b ON b.id = i.ballot_id "
+          f"JOIN round_projects p ON p.round_id = b.round_id AND p.project_id = i.project_id WHERE i.ballot_id = NEW.ballot_id) "
+          f"> {ballot_round.format('budget_fen')})", "the ballot is over the budget", after=True)
+    guard(conn, "ballot_items_points", "ballot_items", "INSERT",
+          f"({ballot_round.format('ballot_type')} = 'cumulative' AND "
+          f"({items.format('sum(value)')} > {ballot_round.format('points_total')} "
+          f"OR NEW.value > {ballot_round.format('points_cap')} OR NEW.value < 1))", "the ballot gives too many points", after=True)
+    guard(conn, "ballot_items_picks", "ballot_items", "INSERT",
+          f"({items.format('count(*)')} > {ballot_round.format('max_picks')})", "the ballot picks too many projects", after=True)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -85,6 +98,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "audit log is append-only", _audit_append_only),
     Migration(3, "scoring panels, reviewers, score sheets", _panels),
     Migration(4, "screening decisions with triage tickets", lambda conn: schema.screening_decisions.create(conn)),
+    Migration(5, "budget rounds, voter codes, ballots, paper entries", _rounds),
 )
 
 

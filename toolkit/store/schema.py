@@ -200,3 +200,102 @@ screening_decisions = Table(
     CheckConstraint("redirect_kind IS NULL OR redirect_kind IN ('referral', 'quick_fix')", name="ck_screening_redirect_kind"),
     CheckConstraint("received <= response_due AND response_due <= resolution_due", name="ck_screening_dates"),
 )
+
+
+# -- budget rounds -----------------------------------------------------------------------------
+rounds = Table(
+    "rounds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("fund", Text, nullable=False),
+    Column("budget_fen", BigInteger, nullable=False),
+    Column("ballot_type", String(16), nullable=False),
+    Column("min_picks", Integer, nullable=False),
+    Column("max_picks", Integer, nullable=False),
+    Column("min_spend_fen", BigInteger, nullable=False),
+    Column("points_total", Integer, nullable=False),
+    Column("points_cap", Integer, nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("voter_unit", String(16), nullable=False),
+    Column("change_policy", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("settings", Text, nullable=False),  # every setting as JSON: what the round was run with
+    Column("created_at", String(40), nullable=False),
+    Column("opened_at", String(40), nullable=True),
+    Column("closed_at", String(40), nullable=True),
+    CheckConstraint("budget_fen > 0", name="ck_rounds_budget"),
+    CheckConstraint("ballot_type IN ('approval', 'knapsack', 'cumulative', 'ranking')", name="ck_rounds_ballot_type"),
+    CheckConstraint("0 <= min_picks AND min_picks <= max_picks", name="ck_rounds_picks"),
+    CheckConstraint("min_spend_fen >= 0 AND min_spend_fen <= budget_fen", name="ck_rounds_min_spend"),
+    CheckConstraint("points_total >= 0 AND points_cap >= 0", name="ck_rounds_points"),
+    CheckConstraint("voter_unit IN ('code', 'household')", name="ck_rounds_voter_unit"),
+    CheckConstraint("change_policy IN ('none', 'replace')", name="ck_rounds_change_policy"),
+    CheckConstraint("status IN ('draft', 'open', 'closed')", name="ck_rounds_status"),
+)
+
+round_projects = Table(
+    "round_projects",
+    metadata,
+    Column("round_id", Integer, ForeignKey("rounds.id"), primary_key=True),
+    Column("project_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("cost_fen", BigInteger, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("proposal_id", Integer, ForeignKey("proposals.id"), nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("photo", Text, nullable=True),
+    CheckConstraint("cost_fen > 0", name="ck_round_projects_cost"),
+)
+
+voter_codes = Table(
+    "voter_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("household", Text, nullable=True),
+    Column("used_at", String(40), nullable=True),
+    Column("ballot_id", Integer, nullable=True),  # only for change_policy 'replace'; never shown on a page
+)
+
+ballots = Table(
+    "ballots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("submission_id", String(64), nullable=False, unique=True),
+    Column("receipt", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("assisted_by", Text, nullable=True),
+    Column("superseded", Integer, nullable=False, default=0),
+    Column("created_at", String(40), nullable=False),
+    CheckConstraint("channel IN ('tablet', 'paper', 'assisted')", name="ck_ballots_channel"),
+    CheckConstraint("(channel = 'assisted') = (assisted_by IS NOT NULL)", name="ck_ballots_assisted"),
+    CheckConstraint("superseded IN (0, 1)", name="ck_ballots_superseded"),
+)
+
+ballot_items = Table(
+    "ballot_items",
+    metadata,
+    Column("ballot_id", Integer, ForeignKey("ballots.id"), primary_key=True),
+    Column("project_id", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),  # 1 (approval/knapsack), points, or rank position (1 = first)
+    CheckConstraint("value >= 1", name="ck_ballot_items_value"),
+)
+
+paper_entries = Table(
+    "paper_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("serial", String(32), nullable=False),
+    Column("operator", String(120), nullable=False),
+    Column("role", String(16), nullable=False),  # first, second, resolver
+    Column("content", Text, nullable=False),  # JSON {project_id: value}
+    Column("assisted_by", Text, nullable=True),
+    Column("created_at", String(40), nullable=False),
+    UniqueConstraint("round_id", "serial", "role", name="uq_paper_entry_role"),
+    CheckConstraint("role IN ('first', 'second', 'resolver')", name="ck_paper_role"),
+)
