@@ -5,6 +5,7 @@
 | LINLI_DB | ``var/linli.sqlite`` in the project | SQLite file path or SQLAlchemy URL |
 | LINLI_GEODATA | ``geodata/demo`` | folder or GeoPackage with streets/communities/compounds |
 | LINLI_RULES_DIR | ``templates/rules`` | folder of versioned TOML rule files |
+| LINLI_DOCUMENTS_DIR | ``templates/documents`` | folder of Jinja2 document templates (code sheets, notices) |
 | LINLI_HOST | ``127.0.0.1`` | address both servers listen on (``0.0.0.0`` for tablets on the LAN) |
 | LINLI_RESIDENT_PORT | ``8866`` | resident server (tablet pages) |
 | LINLI_STAFF_PORT | ``8867`` | staff server (facilitator pages) |
@@ -31,6 +32,7 @@ ENV_VARS = (
     "LINLI_DB",
     "LINLI_GEODATA",
     "LINLI_RULES_DIR",
+    "LINLI_DOCUMENTS_DIR",
     "LINLI_HOST",
     "LINLI_RESIDENT_PORT",
     "LINLI_STAFF_PORT",

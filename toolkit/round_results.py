@@ -1,0 +1,85 @@
+"""The result of a budget round: its ballots as an election for the budget engine, the funded
+projects with an explanation for every project, outcome measures, a side-by-side of two rules,
+and the pabulib export. Pure: the round and its ballots come in as plain data.
+
+Money: round costs and budgets are integer fen; the election keeps them in fen with
+``money_scale = 100`` so explanations and the ``.pb`` export speak yuan, exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from toolkit.budget import Allocation, Comparison, Election, Measures, Project, allocate, compare, explain, format_pabulib, measure
+
+VOTE_TYPE = {"approval": "approval", "knapsack": "approval", "cumulative": "cumulative", "ranking": "ordinal"}
+COMPARE_WITH = "mes:cost:add1-greedy"
+
+
+def yuan_text(fen: int) -> str:
+    """Exact yuan for a pabulib file: 1800000 → '18000', 2000050 → '20000.5'."""
+    whole, cents = divmod(int(fen), 100)
+    return str(whole) if not cents else f"{whole}.{cents:02d}".rstrip("0")
+
+
+def round_election(round_: dict, ballots: list[dict[str, int]]) -> Election:
+    """``round_``: the store's round dict (settings + projects); ``ballots``: {project: value}."""
+    vote_type = VOTE_TYPE[round_["ballot_type"]]
+    projects = [
+        Project(
+            p["project_id"], int(p["cost_fen"]), name=p["name"],
+            latitude=p.get("lat"), longitude=p.get("lon"),
+            fields=(("project_id", p["project_id"]), ("cost", yuan_text(p["cost_fen"])), ("name", p["name"])),
+        )
+        for p in round_["projects"]
+    ]
+    if vote_type == "cumulative":
+        votes: list = [dict(b) for b in ballots]
+    elif vote_type == "ordinal":
+        votes = [sorted(b, key=lambda pid: (b[pid], pid)) for b in ballots]
+    else:
+        votes = [sorted(b) for b in ballots]
+    meta = {
+        "description": round_["name"],
+        "country": "China",
+        "unit": round_["fund"],
+        "instance": str(round_.get("id", "")),
+        "currency": "CNY",
+        "budget": yuan_text(round_["budget_fen"]),
+        "rule": round_["rule"],
+        "language": "zh",
+    }
+    if round_["ballot_type"] == "cumulative":
+        meta["max_sum_points"] = str(round_["points_total"])
+    if round_["ballot_type"] in ("approval", "ranking"):
+        meta["max_length"] = str(round_["max_picks"])
+    election = Election.from_ballots(projects, votes, budget=int(round_["budget_fen"]), vote_type=vote_type, meta=meta)
+    return dataclasses.replace(election, money_scale=100)
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    election: Election
+    allocation: Allocation
+    measures: Measures
+    explanations: dict[str, str]  # project id -> sentence, in the requested language
+    comparison: Comparison | None
+    other: Allocation | None
+
+
+def round_result(round_: dict, ballots: list[dict[str, int]], *, lang: str = "zh", compare_with: str | None = COMPARE_WITH) -> RoundResult:
+    """Allocate with the round's rule, explain every project, and compare with a second rule."""
+    election = round_election(round_, ballots)
+    result = allocate(election, round_["rule"])
+    other = comparison = None
+    if compare_with and compare_with != round_["rule"]:
+        other = allocate(election, compare_with)
+        comparison = compare(election, result, other)
+    explanations = {p.id: explain(result, p.id, lang) for p in election.projects}
+    return RoundResult(election, result, measure(election, result), explanations, comparison, other)
+
+
+def round_pabulib(round_: dict, ballots: list[dict[str, int]]) -> str:
+    """The round as a pabulib ``.pb`` file (text)."""
+    return format_pabulib(round_election(round_, ballots))
