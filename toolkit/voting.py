@@ -1,0 +1,243 @@
+"""Running a budget round: the rounds logic (:mod:`toolkit.rounds`), the store and the budget
+engine wired together. Pages and commands call these functions; nothing here draws widgets.
+
+Every ballot is checked in Python (:func:`toolkit.rounds.check_ballot`, the code's check
+character) before the store sees it, and the store's database guards check it again.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from toolkit.errors import LinliError, ValidationError
+from toolkit.labels import Label
+from toolkit.rounds import (
+    CheckedBallot,
+    CodeHasher,
+    PaperEntry,
+    RoundSettings,
+    check_ballot,
+    generate_codes,
+    new_salt,
+    reconcile,
+    settings_from_dict,
+    settings_to_dict,
+)
+from toolkit.rounds.codes import format_code
+from toolkit.store.rounds import BallotRefused
+
+if TYPE_CHECKING:
+    from toolkit.round_results import RoundResult
+    from toolkit.rounds import PaperResult
+    from toolkit.store import Store
+
+REFUSED = {
+    "unknown_code": Label("没有这个投票码，请核对后重新输入。", "That voting code does not exist; check it and try again."),
+    "used_code": Label("这个投票码已经投过票了，每个码只能用一次。", "This voting code has already been used; each code votes once."),
+    "closed": Label("投票还没开始或已经结束。", "Voting is not open."),
+    "rule": Label("选票不符合规则，未被保存：{detail}", "The ballot breaks a rule and was not stored: {detail}"),
+}
+RECEIPT_ALPHABET = "346789ACEFHJKMNPQRTVWXY"
+
+
+def store_row(s: RoundSettings) -> dict:
+    """The store's columns for a round's settings (the full settings go in as JSON too)."""
+    b = s.ballot
+    n = len(s.projects)
+    row = {
+        "name": s.name.zh,
+        "fund": "、".join(f.name.zh for f in s.funds),
+        "budget_fen": s.budget_fen,
+        "ballot_type": b.kind,
+        "min_picks": 0,
+        "max_picks": n,
+        "min_spend_fen": 0,
+        "points_total": 0,
+        "points_cap": 0,
+        "rule": s.rule,
+        "voter_unit": s.voters,
+        "change_policy": "replace" if s.change_policy.startswith("replace") else "none",
+    }
+    if b.kind == "approval":
+        row.update(min_picks=b.min_picks, max_picks=b.max_picks if b.max_picks is not None else n)
+    elif b.kind == "knapsack":
+        row.update(min_picks=1, min_spend_fen=b.min_spend_fen)
+    elif b.kind == "cumulative":
+        row.update(points_total=b.points, points_cap=b.per_project_cap if b.per_project_cap is not None else b.points)
+    else:
+        row.update(min_picks=1, max_picks=b.k)
+    return row
+
+
+def create_round(store: "Store", settings: RoundSettings, *, scrypt_n: int = 2**14, proposal_ids: dict[str, int] | None = None) -> int:
+    """Store a new round (draft) with its candidate projects and a fresh code salt."""
+    data = {**settings_to_dict(settings), "codes": {"salt": new_salt(), "n": scrypt_n}}
+    projects = [
+        {
+            "project_id": p.id,
+            "name": p.name.zh,
+            "name_en": p.name.en,
+            "cost_fen": p.cost_fen,
+            "description": p.description.zh,
+            "proposal_id": (proposal_ids or {}).get(p.id),
+            "lon": p.location[0] if p.location else None,
+            "lat": p.location[1] if p.location else None,
+        }
+        for p in settings.projects
+    ]
+    return store.create_round({**store_row(settings), "full": data}, projects)
+
+
+def round_settings(round_: dict) -> RoundSettings:
+    return settings_from_dict(json.loads(round_["settings"])["full"])
+
+
+def hasher(round_: dict) -> CodeHasher:
+    codes = json.loads(round_["settings"])["full"]["codes"]
+    return CodeHasher(codes["salt"], n=codes["n"])
+
+
+def issue_codes(store: "Store", round_id: int, count: int, households: list[str] | None = None) -> list[str]:
+    """Generate ``count`` one-time codes, store their hashes, return the codes (shown once)."""
+    h = hasher(store.round(round_id))
+    codes = list(generate_codes(count))
+    homes = households or [None] * count
+    store.add_voter_codes(round_id, [(h.hash(c), home) for c, home in zip(codes, homes)])
+    return [format_code(c) for c in codes]
+
+
+def ballot_items(ballot: CheckedBallot) -> dict[str, int]:
+    """What the store keeps per project: 1 for a pick, the points, or the rank (1 = first)."""
+    if ballot.kind == "cumulative":
+        return dict(zip(ballot.projects, ballot.points))
+    if ballot.kind == "ranking":
+        return {pid: i for i, pid in enumerate(ballot.projects, start=1)}
+    return {pid: 1 for pid in ballot.projects}
+
+
+def new_receipt() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(6))
+
+
+def check(store: "Store", round_id: int, ballot: Any) -> tuple[dict, CheckedBallot]:
+    round_ = store.round(round_id)
+    return round_, check_ballot(round_settings(round_), ballot)
+
+
+def cast(
+    store: "Store",
+    round_id: int,
+    code_text: str,
+    ballot: Any,
+    *,
+    submission_id: str,
+    assisted_by: str | None = None,
+) -> tuple[str, bool]:
+    """Check a ballot and its code in Python, then store it once. Returns (receipt, created);
+    raises ValidationError with a plain message (field ``code`` or the ballot's field)."""
+    round_, checked = check(store, round_id, ballot)
+    key = hasher(round_).lookup_key(code_text)  # ValidationError on a typo
+    try:
+        return store.cast_ballot(
+            round_id,
+            ballot_items(checked),
+            submission_id=submission_id,
+            receipt=new_receipt(),
+            code_hash=key,
+            channel="assisted" if assisted_by else "tablet",
+            assisted_by=assisted_by,
+        )
+    except BallotRefused as exc:
+        label = REFUSED[exc.reason]
+        raise ValidationError({"code" if exc.reason != "rule" else "ballot": label.format(detail=str(exc)) if exc.reason == "rule" else label}) from None
+
+
+def code_problem(store: "Store", round_id: int, code_text: str) -> Label | None:
+    """Before showing the ballot: is this code valid, unused, and the round open? None if fine."""
+    round_ = store.round(round_id)
+    if round_["status"] != "open":
+        return REFUSED["closed"]
+    try:
+        key = hasher(round_).lookup_key(code_text)
+    except ValidationError as exc:
+        return next(iter(exc.errors.values()))
+    status = store.code_status(round_id, key)
+    if status == "unknown":
+        return REFUSED["unknown_code"]
+    if status == "used" and round_["change_policy"] != "replace":
+        return REFUSED["used_code"]
+    return None
+
+
+def enter_paper(store: "Store", round_id: int, serial: str, operator: str, ballot: Any, *, resolver: bool = False, assisted_by: str | None = None) -> str:
+    """One operator's entry of one paper ballot; returns the role it was stored as."""
+    _round, checked = check(store, round_id, ballot)
+    PaperEntry(serial, operator, checked, resolution=resolver)  # checks serial and operator
+    frame = store.paper_entries_frame(round_id)
+    mine = frame[frame.serial == serial] if len(frame) else frame
+    if len(mine) and operator in set(mine.operator) and not resolver:
+        raise ValidationError({"operator": Label("同一张选票要由两位不同的录入员各录一次。", "Two different operators must each enter the ballot.")})
+    role = "resolver" if resolver else ("first" if not len(mine) or "first" not in set(mine.role) else "second")
+    store.add_paper_entry(round_id, serial, operator, role, checked.to_dict(), assisted_by=assisted_by)
+    return role
+
+
+def paper_status(store: "Store", round_id: int) -> dict[str, "PaperResult"]:
+    round_ = store.round(round_id)
+    settings = round_settings(round_)
+    entries = [
+        PaperEntry(r.serial, r.operator, check_ballot(settings, json.loads(r.content)), resolution=r.role == "resolver")
+        for r in store.paper_entries_frame(round_id).itertuples()
+    ]
+    return reconcile(entries)
+
+
+def count_paper(store: "Store", round_id: int) -> int:
+    """Turn agreed and resolved paper ballots into counted ballots (once each); mismatches stay
+    out of the count until a third operator resolves them. Returns how many were added."""
+    added = 0
+    for serial, result in paper_status(store, round_id).items():
+        if not result.counted:
+            continue
+        _receipt, created = store.cast_ballot(
+            round_id, ballot_items(result.ballot), submission_id=f"paper-{round_id}-{serial}"[:64], receipt=f"P{serial}"[:16], code_hash=None, channel="paper",
+        )
+        added += created
+    return added
+
+
+@dataclass(frozen=True)
+class Closed:
+    result: "RoundResult"
+    pabulib: str
+
+
+def close_round(store: "Store", round_id: int, *, lang: str = "zh") -> Closed:
+    """Count reconciled paper ballots, close the round, allocate and explain."""
+    count_paper(store, round_id)
+    store.set_round_status(round_id, "closed")
+    return results(store, round_id, lang=lang)
+
+
+def results(store: "Store", round_id: int, *, lang: str = "zh") -> Closed:
+    from toolkit.round_results import round_pabulib, round_result
+
+    round_ = store.round(round_id)
+    if round_["status"] != "closed":
+        raise LinliError("results are shown only after the round is closed")
+    ballots = store.counted_ballots(round_id)
+    return Closed(round_result(round_, ballots, lang=lang), round_pabulib(round_, ballots))
+
+
+def update_round(store: "Store", round_id: int, new: RoundSettings) -> None:
+    """Change a draft round's settings; refused once the first ballot has arrived."""
+    from toolkit.rounds import change_settings
+
+    round_ = store.round(round_id)
+    current = round_settings(round_)
+    change_settings(current, new, store.turnout(round_id)["ballots"])
+    full = {**settings_to_dict(new), "codes": json.loads(round_["settings"])["full"]["codes"]}
+    store.update_round_settings(round_id, {**store_row(new), "full": full})
