@@ -117,3 +117,89 @@ def screening_page(db: str | None = None) -> w.Widget:
     desk = ScreeningDesk(ws.store, load_screening_rules(), load_triage_rules(), ws.district, lang=lang, category_label=lambda c: labels.get(c, c))
     display(desk.root)
     return desk.root
+
+
+def _round_id(store, *, open_only: bool = False) -> int | None:
+    """``?round=ID``, else the newest (open) round."""
+    wanted = _query("round")
+    if wanted and wanted.isdigit():
+        return int(wanted)
+    rounds = [r for r in store.rounds() if r["status"] == "open" or not open_only]
+    return rounds[0]["id"] if rounds else None
+
+
+def _nothing(lang: str) -> w.Widget:
+    page = w.HTML(f'<div class="linli-big">{escape(T["vote_no_round"].get(lang))}</div>')
+    display(page)
+    return page
+
+
+def vote_page(db: str | None = None) -> w.Widget:
+    """Resident tablet: vote in the open budget round with a one-time code."""
+    from toolkit import voting
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.ballot import VotePage
+
+    settings = load_settings()
+    lang = _page_lang(settings.lang)
+    store = open_store(db if db is not None else settings.db)
+    rid = _round_id(store, open_only=True)
+    if rid is None:
+        return _nothing(lang)
+    page = VotePage(
+        voting.round_settings(store.round(rid)),
+        lambda code: voting.code_problem(store, rid, code),
+        lambda code, data, sid, assisted: voting.cast(store, rid, code, data, submission_id=sid, assisted_by=assisted),
+        lang=lang,
+    )
+    display(page.root)
+    return page.root
+
+
+def round_desk_page(db: str | None = None) -> w.Widget:
+    """Facilitator: set up a budget round from proposals, print codes, open and close voting."""
+    from toolkit.ui.rounds import RoundDesk
+    from toolkit.workspace import open_workspace
+
+    ws = open_workspace(db)
+    lang = _page_lang(ws.settings.lang)
+    desk = RoundDesk(ws.store, ws.store.proposals_frame(), lang=lang)
+    wanted = _query("round")
+    if wanted and wanted.isdigit():
+        desk.show_round(int(wanted))
+    display(desk.root)
+    return desk.root
+
+
+def results_page(db: str | None = None) -> w.Widget:
+    """Projector: turnout while voting is open, the explained result after close."""
+    from toolkit.ui.rounds import ResultsBoard
+    from toolkit.workspace import open_workspace
+
+    ws = open_workspace(db)
+    lang = _page_lang(ws.settings.lang)
+    rid = _round_id(ws.store)
+    if rid is None:
+        return _nothing(lang)
+    board = ResultsBoard(ws.store, rid, ws.district, ws.store.watcher().changed, lang=lang, poll_seconds=ws.settings.poll_seconds, max_hours=ws.settings.live_hours)
+    display(board.root)
+    board.start()
+    return board.root
+
+
+def paper_page(db: str | None = None) -> w.Widget:
+    """Operators: double entry of paper ballots for a round."""
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.rounds import PaperDesk
+
+    settings = load_settings()
+    lang = _page_lang(settings.lang)
+    store = open_store(db if db is not None else settings.db)
+    rid = _round_id(store)
+    if rid is None:
+        return _nothing(lang)
+    desk = PaperDesk(store, rid, lang=lang)
+    display(desk.root)
+    return desk.root

@@ -1,0 +1,139 @@
+"""What the kernels see: per-project utilities, voters grouped by identical ballots, tie-break ranks.
+
+Voters with identical ballots have identical budgets, loads and payments under every rule here, so the
+kernels run on groups with a multiplicity; this is exact, not an approximation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from toolkit.budget.election import Election
+from toolkit.budget.rules.spec import RuleError, RuleSpec
+
+UTILITIES = ("cost", "cardinality", "points", "borda")
+
+
+def entry_utilities(election: Election, utility: str) -> np.ndarray:
+    """Utility of every ballot entry (aligned with ``election.ballots.items``), as pabutools defines it:
+
+    - ``cost``: the project's cost (Cost_Sat); ``cardinality``: 1 (Cardinality_Sat) -- for cumulative
+      and ordinal ballots every named project counts as approved, whatever its points or rank;
+    - ``points``: the points given (Additive_Cardinal_Sat), cumulative/scoring ballots only;
+    - ``borda``: ``len(ballot) - position - 1`` (Additive_Borda_Sat): the last ranked project gets 0.
+    """
+    b = election.ballots
+    if utility == "cost":
+        return election.costs()[b.items]
+    if utility == "cardinality":
+        return np.ones(b.items.shape[0], dtype=np.int64)
+    if utility == "points":
+        if b.points is None:
+            raise RuleError(f"utility 'points' needs cumulative or scoring ballots, this election is {election.vote_type}")
+        return b.points.astype(np.int64)
+    if utility == "borda":
+        if election.vote_type != "ordinal":
+            raise RuleError(f"utility 'borda' needs ordinal ballots, this election is {election.vote_type}")
+        return np.repeat(b.lengths(), b.lengths()) - b.positions() - 1
+    raise RuleError(f"unknown utility {utility!r}; use one of {', '.join(UTILITIES)}")
+
+
+def project_totals(election: Election, values: np.ndarray) -> list[int]:
+    """Sum of ``values`` per project, exactly (int64 cannot overflow: at most voters x cost < 2**63)."""
+    m = len(election.projects)
+    order = np.argsort(election.ballots.items, kind="stable")
+    vals = values[order]
+    bounds = np.searchsorted(election.ballots.items[order], np.arange(m + 1))
+    return [int(vals[bounds[p]:bounds[p + 1]].sum()) for p in range(m)]
+
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    """Voters grouped by identical (project, utility) lists, restricted to entries with utility > 0.
+
+    ``weight[g]`` voters share group ``g``; ``supporters[p]`` / ``utils[p]`` are the groups supporting
+    project ``p`` and the utility each of them gets from it."""
+
+    weight: np.ndarray
+    supporters: tuple[np.ndarray, ...]
+    utils: tuple[np.ndarray, ...]
+    rows: np.ndarray  # group -> CSR of projects
+    row_items: np.ndarray
+    row_utils: np.ndarray
+
+
+def group_voters(election: Election, values: np.ndarray) -> Groups:
+    b = election.ballots
+    m = len(election.projects)
+    keep = values > 0
+    voters = b.voters()[keep]
+    items = b.items[keep]
+    vals = values[keep]
+    n = b.count
+    order = np.lexsort((items, voters))
+    voters, items, vals = voters[order], items[order], vals[order]
+    lengths = np.bincount(voters, minlength=n)
+    width = int(lengths.max()) if lengths.size and lengths.max() > 0 else 0
+    costs = election.costs()
+    if np.all(vals == 1):
+        per_item = np.ones(m, dtype=np.int64)
+    elif np.array_equal(vals, costs[items]):
+        per_item = costs
+    else:
+        per_item = None
+    varying = per_item is None
+    if width == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Groups(np.zeros(0, dtype=np.int64), tuple(empty for _ in range(m)), tuple(empty for _ in range(m)),
+                      np.zeros(1, dtype=np.int64), empty, empty)
+    pos = np.arange(items.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    cols = 2 * width if varying else width
+    table = np.full((n, cols), -1, dtype=np.int64)
+    table[voters, pos] = items
+    if varying:
+        table[voters, width + pos] = vals
+    table = table[lengths > 0]
+    uniq, counts = np.unique(table, axis=0, return_counts=True)
+    g_items = uniq[:, :width]
+    mask = g_items >= 0
+    g_len = mask.sum(axis=1)
+    row_items = g_items[mask]
+    if varying:
+        row_utils = uniq[:, width:][mask]
+    else:
+        row_utils = per_item[row_items]
+    rows = np.zeros(uniq.shape[0] + 1, dtype=np.int64)
+    np.cumsum(g_len, out=rows[1:])
+    g_of_entry = np.repeat(np.arange(uniq.shape[0]), g_len)
+    order = np.argsort(row_items, kind="stable")
+    bounds = np.searchsorted(row_items[order], np.arange(m + 1))
+    sup = tuple(g_of_entry[order[bounds[p]:bounds[p + 1]]] for p in range(m))
+    uts = tuple(row_utils[order[bounds[p]:bounds[p + 1]]] for p in range(m))
+    return Groups(counts.astype(np.int64), sup, uts, rows, row_items, row_utils)
+
+
+def tie_ranks(election: Election, spec: RuleSpec) -> np.ndarray:
+    """Rank of every project for breaking ties: lower wins.  ``id`` is pabutools' lexicographic order of
+    project ids as strings (so "10" comes before "9")."""
+    ids = [p.id for p in election.projects]
+    by_id = sorted(range(len(ids)), key=lambda i: ids[i])
+    if spec.tie_break == "id":
+        key = by_id
+    elif spec.tie_break == "cost":
+        key = sorted(by_id, key=lambda i: election.projects[i].cost)
+    elif spec.tie_break == "votes":
+        votes = np.bincount(election.ballots.items, minlength=len(ids))
+        key = sorted(by_id, key=lambda i: -int(votes[i]))
+    else:
+        rng = np.random.default_rng(spec.seed)
+        key = [by_id[i] for i in rng.permutation(len(ids))]
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.asarray(key, dtype=np.int64)] = np.arange(len(ids))
+    return rank
+
+
+def money(election: Election, units) -> Fraction:
+    return Fraction(units) / election.money_scale

@@ -1,0 +1,360 @@
+"""Staff pages of a budget round: ``round-desk`` (set up, print codes, open, close),
+``results`` (projector: turnout while open, funded projects with explanations after close, a
+side-by-side of two rules, exports) and ``paper`` (double entry of paper ballots)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from toolkit.errors import LinliError, ValidationError
+from toolkit.labels import Label
+from toolkit.markup import escape, yuan
+from toolkit.ui.ballot import BallotEditor
+from toolkit.ui.texts import T
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from toolkit.geo import District
+    from toolkit.store import Store
+
+
+def _t(lang: str, key: str, **kw: object) -> str:
+    label = T[key]
+    return (label.format(**kw) if kw else label).get(lang)
+
+
+def _data_link(text: str | bytes, name: str, mime: str, label: str, element_id: str) -> str:
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    href = f"data:{mime};base64," + base64.b64encode(raw).decode()
+    return f'<a id="{escape(element_id)}" download="{escape(name)}" href="{href}">{escape(label)}</a>'
+
+
+def _error_text(lang: str, exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(f"{k}: {v.get(lang) if isinstance(v, Label) else v}" for k, v in exc.errors.items())
+    return str(exc)
+
+
+class RoundDesk:
+    """Set up a round from proposals, print voting codes, open and close voting."""
+
+    def __init__(self, store: "Store", proposals: "pd.DataFrame", *, lang: str = "zh", scrypt_n: int = 2**14) -> None:
+        import pandas as pd
+
+        from toolkit.budget import rule_specs
+
+        self.store, self.lang, self.scrypt_n = store, lang, scrypt_n
+        self.round_id: int | None = None
+        g = lang
+        self.name = w.Text(description=_t(g, "round_name"), value="", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
+        self.fund = w.Text(description=_t(g, "fund_name"), value="共有资金", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
+        self.amount = w.BoundedIntText(description=_t(g, "fund_amount"), value=300_000, min=1, max=10**9, style={"description_width": "160px"})
+        self.ballot_type = w.ToggleButtons(options=[(_t(g, f"bt_{k}"), k) for k in ("approval", "knapsack", "cumulative", "ranking")], value="knapsack")
+        self.max_picks = w.BoundedIntText(description=_t(g, "max_picks"), value=5, min=1, max=100, style={"description_width": "160px"})
+        self.points = w.BoundedIntText(description=_t(g, "points"), value=10, min=1, max=1000, style={"description_width": "160px"})
+        specs = sorted(set(rule_specs("approval")) | {"greedy-votes"})
+        self.rule = w.Dropdown(description=_t(g, "rule"), options=specs, value="greedy-votes", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
+        self.ballot_type.observe(lambda _c: self._rules_for_type(), names=["value"])
+        self.voters = w.ToggleButtons(options=[(_t(g, "per_code"), "code"), (_t(g, "per_household"), "household")], value="code")
+        self.policy = w.ToggleButtons(options=[(_t(g, "policy_none"), "none"), (_t(g, "policy_replace"), "replace-before-close")], value="none")
+        self.candidates: dict[int, tuple[w.Checkbox, w.BoundedIntText, Any]] = {}
+        rows = []
+        for r in proposals.itertuples():
+            cost = 10_000 if pd.isna(r.cost_fen) else int(r.cost_fen) // 100
+            box = w.Checkbox(value=False, description=f"{r.id}. {r.title}", indent=False, layout=w.Layout(width="520px"))
+            yuan_box = w.BoundedIntText(value=max(cost, 1), min=1, max=10**8, layout=w.Layout(width="140px"))
+            self.candidates[int(r.id)] = (box, yuan_box, r)
+            rows.append(w.HBox([box, yuan_box]))
+        self.create_button = w.Button(description=_t(g, "create_round"), button_style="primary", layout=w.Layout(width="240px", height="52px"))
+        self.create_button.on_click(lambda _b: self.create())
+        self.codes_count = w.BoundedIntText(description=_t(g, "codes_count"), value=50, min=1, max=5000, style={"description_width": "160px"})
+        self.codes_button = w.Button(description=_t(g, "make_codes"), layout=w.Layout(width="240px", height="52px"))
+        self.codes_button.on_click(lambda _b: self.make_codes())
+        self.open_button = w.Button(description=_t(g, "open_round"), button_style="success", layout=w.Layout(width="240px", height="52px"))
+        self.open_button.add_class("linli-open-round")
+        self.open_button.on_click(lambda _b: self.set_status("open"))
+        self.close_button = w.Button(description=_t(g, "close_round"), button_style="danger", layout=w.Layout(width="300px", height="52px"))
+        self.close_button.add_class("linli-close-round")
+        self.close_button.on_click(lambda _b: self.set_status("closed"))
+        self.status = w.HTML()
+        self.message = w.HTML()
+        self.codes_link = w.HTML()
+        self.setup = w.VBox([
+            self.name, self.fund, self.amount, self.ballot_type, self.max_picks, self.points, self.rule, self.voters, self.policy,
+            w.HTML(f"<b>{escape(_t(g, 'candidates'))}</b>"), w.VBox(rows, layout=w.Layout(max_height="420px", overflow="auto")), self.create_button,
+        ])
+        self.manage = w.VBox([self.status, w.HBox([self.codes_count, self.codes_button]), self.codes_link, w.HBox([self.open_button, self.close_button])])
+        title = w.HTML(f'<div class="linli-big">{escape(_t(g, "desk_title"))}</div>')
+        self.root = w.VBox([title, self.setup, self.message, self.manage])
+        self.root.add_class("linli-page")
+        self._rules_for_type()
+        self.show_round(None)
+
+    def _rules_for_type(self) -> None:
+        from toolkit.budget import rule_specs
+        from toolkit.round_results import VOTE_TYPE
+
+        specs = sorted(set(rule_specs(VOTE_TYPE[self.ballot_type.value])))
+        current = self.rule.value
+        self.rule.options = specs
+        self.rule.value = current if current in specs else specs[0]
+
+    def settings(self):
+        import pandas as pd
+
+        from toolkit.rounds import Approval, Cumulative, Fund, Knapsack, Project, Ranking, RoundSettings
+
+        chosen = [(pid, box, cost, r) for pid, (box, cost, r) in self.candidates.items() if box.value]
+        projects = tuple(
+            Project(f"P{pid:04d}", Label(str(r.title), str(r.title)), int(cost.value) * 100, Label(str(r.suggestion), str(r.suggestion)),
+                    None if pd.isna(r.lon) else (float(r.lon), float(r.lat)))
+            for pid, box, cost, r in chosen
+        )
+        kind = self.ballot_type.value
+        ballot = {
+            "approval": lambda: Approval(min_picks=1, max_picks=self.max_picks.value),
+            "knapsack": lambda: Knapsack(),
+            "cumulative": lambda: Cumulative(points=self.points.value),
+            "ranking": lambda: Ranking(k=self.max_picks.value),
+        }[kind]()
+        name = self.name.value.strip() or "预算轮次"
+        return RoundSettings("round", Label(name, name), projects, (Fund("fund", Label(self.fund.value, self.fund.value), self.amount.value * 100),),
+                             ballot, rule=self.rule.value, voters=self.voters.value, change_policy=self.policy.value), {f"P{pid:04d}": pid for pid, *_ in chosen}
+
+    def create(self) -> int | None:
+        from toolkit.voting import create_round
+
+        try:
+            settings, proposal_ids = self.settings()
+            rid = create_round(self.store, settings, scrypt_n=self.scrypt_n, proposal_ids=proposal_ids)
+        except (LinliError, ValidationError) as exc:
+            self.message.value = f'<div class="linli-error">{escape(_error_text(self.lang, exc))}</div>'
+            return None
+        self.message.value = ""
+        self.show_round(rid)
+        return rid
+
+    def show_round(self, round_id: int | None) -> None:
+        self.round_id = round_id
+        if round_id is None:
+            self.manage.layout.display = "none"
+            return
+        r = self.store.round(round_id)
+        turnout = self.store.turnout(round_id)
+        self.manage.layout.display = "flex"
+        frozen = f' · {escape(_t(self.lang, "frozen"))}' if turnout["ballots"] else ""
+        self.status.value = f'<div class="linli-title" id="linli-round-status" data-status="{escape(r["status"])}">{escape(_t(self.lang, "round_status", id=round_id, status=_t(self.lang, "status_" + r["status"])))}{frozen}</div>'
+        self.open_button.disabled = r["status"] != "draft"
+        self.close_button.disabled = r["status"] != "open"
+        self.codes_button.disabled = r["status"] == "closed"
+        self.setup.layout.display = "none"
+
+    def make_codes(self) -> list[str]:
+        from toolkit.rounds import normalise_code
+        from toolkit.rounds.sheets import render_code_sheet
+        from toolkit.voting import issue_codes, round_settings
+
+        assert self.round_id is not None
+        codes = issue_codes(self.store, self.round_id, self.codes_count.value)
+        settings = round_settings(self.store.round(self.round_id))
+        sheet = render_code_sheet(settings.name, [normalise_code(c) for c in codes])
+        link = _data_link(sheet, f"round-{self.round_id}-codes.html", "text/html", "HTML (A4)", "linli-codes-sheet")
+        self.codes_link.value = f"<div>{escape(_t(self.lang, 'codes_ready'))} {link}</div>"
+        return codes
+
+    def set_status(self, status: str) -> None:
+        from toolkit.voting import close_round
+
+        assert self.round_id is not None
+        try:
+            if status == "closed":
+                close_round(self.store, self.round_id, lang=self.lang)
+            else:
+                self.store.set_round_status(self.round_id, status)
+        except LinliError as exc:
+            self.message.value = f'<div class="linli-error">{escape(exc)}</div>'
+        self.show_round(self.round_id)
+
+
+class ResultsBoard:
+    """Projector: turnout while voting is open (no counts), the explained result after close."""
+
+    def __init__(self, store: "Store", round_id: int, district: "District", changed: Callable[[], bool], *, lang: str = "zh", poll_seconds: float = 1.0, max_hours: float = 8.0) -> None:
+        from toolkit import maps
+
+        self.store, self.round_id, self.changed, self.lang = store, round_id, changed, lang
+        self.poll_seconds, self.max_seconds = poll_seconds, max_hours * 3600
+        self.map = maps.base_map(district, height_px=700, width_px=900)
+        self.layer = None
+        self.head = w.HTML()
+        self.turnout = w.HTML()
+        self.summary = w.HTML()
+        self.table = w.HTML()
+        self.compare = w.HTML()
+        self.export = w.HTML()
+        self.map_box = w.Box([self.map], layout=w.Layout(width="920px"))
+        self.map_box.layout.display = "none"
+        side = w.VBox([self.summary, self.table, self.compare, self.export], layout=w.Layout(width="940px"))
+        self.root = w.VBox([self.head, self.turnout, w.HBox([self.map_box, side])], layout=w.Layout(width="1880px"))
+        self.root.add_class("linli-projector")
+        self.shown_closed = False
+
+    def refresh(self) -> None:
+        r = self.store.round(self.round_id)
+        self.head.value = f'<div class="linli-big">{escape(_t(self.lang, "results_title"))} · {escape(r["name"])}</div>'
+        t = self.store.turnout(self.round_id)
+        ch = t["by_channel"]
+        self.turnout.value = (
+            f'<div id="linli-turnout">{escape(_t(self.lang, "turnout", n=t["ballots"], tablet=ch.get("tablet", 0), assisted=ch.get("assisted", 0), paper=ch.get("paper", 0), used=t["codes_used"], issued=t["codes_issued"]))}</div>'
+        )
+        if r["status"] != "closed":
+            self.summary.value = f'<div class="linli-hint">{escape(_t(self.lang, "no_counts"))}</div>'
+            return
+        if not self.shown_closed:
+            self.show_result()
+
+    def show_result(self) -> None:
+        import ipyleaflet
+
+        from toolkit.voting import results
+
+        closed = results(self.store, self.round_id, lang=self.lang)
+        res = closed.result
+        a = res.allocation
+        r = self.store.round(self.round_id)
+        names = {p["project_id"]: p for p in r["projects"]}
+        funded = set(a.selected)
+        m = res.measures
+        self.summary.value = (
+            f'<div class="linli-title" id="linli-spent">{escape(_t(self.lang, "spent_left", spent=yuan(int(a.total_cost * 100)), left=yuan(int(a.left * 100)), budget=yuan(int(a.budget * 100))))}</div>'
+            f'<div>{escape(_t(self.lang, "served", share=f"{float(m.share_served):.0%}"))}</div>'
+        )
+        rows = ""
+        for pid, p in names.items():
+            mark = _t(self.lang, "funded" if pid in funded else "not_funded")
+            rows += (
+                f'<tr data-project="{escape(pid)}" data-funded="{int(pid in funded)}"><td><b>{escape(p["name"])}</b><br/><small>{escape(res.explanations[pid])}</small></td>'
+                f'<td class="num">{escape(yuan(p["cost_fen"]))}</td><td>{escape(mark)}</td></tr>'
+            )
+        self.table.value = f'<table id="linli-results">{rows}</table>'
+        if res.comparison is not None:
+            c = res.comparison
+            other = str(res.other.spec)
+            lines = [_t(self.lang, "side_by_side", a=str(a.spec), b=other)]
+            if c.only_a or c.only_b:
+                if c.only_a:
+                    lines.append(_t(self.lang, "only_in", rule=str(a.spec), projects="、".join(names[x]["name"] for x in c.only_a)))
+                if c.only_b:
+                    lines.append(_t(self.lang, "only_in", rule=other, projects="、".join(names[x]["name"] for x in c.only_b)))
+            else:
+                lines.append(_t(self.lang, "same_both"))
+            lines.append(_t(self.lang, "served", share=f"{float(c.a.share_served):.0%}") + f" ({a.spec})")
+            lines.append(_t(self.lang, "served", share=f"{float(c.b.share_served):.0%}") + f" ({other})")
+            self.compare.value = '<div id="linli-compare">' + "".join(f"<div>{escape(x)}</div>" for x in lines) + "</div>"
+        features = [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]}, "properties": {"id": escape(pid), "funded": pid in funded}}
+            for pid, p in names.items() if p["lon"] is not None
+        ]
+        if self.layer is None and features:
+            self.layer = ipyleaflet.GeoJSON(
+                data={"type": "FeatureCollection", "features": features},
+                point_style={"radius": 12, "weight": 2},
+                style_callback=lambda f: {"color": "#1b5e20" if f["properties"]["funded"] else "#9e9e9e", "fillColor": "#1b5e20" if f["properties"]["funded"] else "#bdbdbd", "fillOpacity": 0.9},
+            )
+            self.map.add(self.layer)
+        self.map_box.layout.display = "flex"
+        ballots = self.store.counted_ballots(self.round_id)
+        csv = "ballot,project,value\n" + "".join(f"{i},{pid},{v}\n" for i, b in enumerate(ballots, start=1) for pid, v in b.items())
+        self.export.value = (
+            f"<div><b>{escape(_t(self.lang, 'export'))}</b>: "
+            + _data_link(closed.pabulib, f"round-{self.round_id}.pb", "text/plain", ".pb (pabulib)", "linli-export-pb")
+            + " · " + _data_link(csv, f"round-{self.round_id}-ballots.csv", "text/csv", "CSV", "linli-export-csv")
+            + " · " + _data_link(self._excel(ballots, res), f"round-{self.round_id}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel", "linli-export-xlsx")
+            + "</div>"
+        )
+        self.shown_closed = True
+
+    def _excel(self, ballots: list[dict[str, int]], res) -> bytes:
+        import pandas as pd
+
+        buf = io.BytesIO()
+        with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+            pd.DataFrame([(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()], columns=["ballot", "project", "value"]).to_excel(xl, sheet_name="ballots", index=False)
+            pd.DataFrame([(pid, pid in res.allocation.selected, text) for pid, text in res.explanations.items()], columns=["project", "funded", "explanation"]).to_excel(xl, sheet_name="result", index=False)
+        return buf.getvalue()
+
+    def tick(self) -> bool:
+        if self.changed():
+            self.refresh()
+            return True
+        return False
+
+    async def _run(self) -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < self.max_seconds:
+            try:
+                self.tick()
+            except Exception as exc:  # error boundary: show it, keep polling
+                self.turnout.value = f'<div class="linli-error">{escape(exc)}</div>'
+            await asyncio.sleep(self.poll_seconds)
+
+    def start(self) -> None:
+        self.tick()
+        asyncio.get_event_loop().create_task(self._run())
+
+
+class PaperDesk:
+    """Double entry of paper ballots: each paper is typed by two operators; a mismatch stays out
+    of the count until a third operator resolves it."""
+
+    def __init__(self, store: "Store", round_id: int, *, lang: str = "zh") -> None:
+        from toolkit.voting import round_settings
+
+        self.store, self.round_id, self.lang = store, round_id, lang
+        self.settings = round_settings(store.round(round_id))
+        g = lang
+        self.operator = w.Text(description=_t(g, "operator"), continuous_update=False, style={"description_width": "120px"})
+        self.serial = w.Text(description=_t(g, "serial"), continuous_update=False, style={"description_width": "120px"})
+        self.resolver = w.Checkbox(description=_t(g, "resolver"), indent=False)
+        self.editor = BallotEditor(self.settings, lang=lang)
+        self.save = w.Button(description=_t(g, "save_entry"), button_style="primary", layout=w.Layout(width="260px", height="52px"))
+        self.save.add_class("linli-save-paper")
+        self.save.on_click(lambda _b: self.enter())
+        self.message = w.HTML()
+        self.state = w.HTML()
+        title = w.HTML(f'<div class="linli-big">{escape(_t(g, "paper_title"))} · {escape(self.settings.name.get(g))}</div>')
+        self.root = w.VBox([title, w.HBox([self.operator, self.serial, self.resolver]), self.editor.root, self.save, self.message, self.state])
+        self.root.add_class("linli-page")
+        self.show_state()
+
+    def enter(self) -> bool:
+        from toolkit.voting import count_paper, enter_paper
+
+        try:
+            role = enter_paper(self.store, self.round_id, self.serial.value.strip(), self.operator.value.strip(), self.editor.data(), resolver=self.resolver.value)
+            count_paper(self.store, self.round_id)
+        except (LinliError, ValidationError) as exc:
+            self.message.value = f'<div class="linli-error">{escape(_error_text(self.lang, exc))}</div>'
+            return False
+        self.message.value = f'<div class="linli-hint">{escape(_t(self.lang, "entry_saved", role=role))}</div>'
+        self.editor.reset()
+        self.resolver.value = False
+        self.show_state()
+        return True
+
+    def show_state(self) -> None:
+        from toolkit.voting import paper_status
+
+        items = []
+        for serial, res in paper_status(self.store, self.round_id).items():
+            status = _t(self.lang, f"ps_{res.status}", fields="、".join(res.differences))
+            items.append(f'<li data-serial="{escape(serial)}" data-status="{escape(res.status)}">{escape(_t(self.lang, "paper_state", serial=serial, status=status))}</li>')
+        self.state.value = '<ul id="linli-paper-state">' + "".join(items) + "</ul>"
