@@ -68,12 +68,15 @@ class RoundResult:
     other: Allocation | None
 
 
-def round_result(round_: dict, ballots: list[dict[str, int]], *, lang: str = "zh", compare_with: str | None = COMPARE_WITH) -> RoundResult:
-    """Allocate with the round's rule, explain every project, and compare with a second rule."""
+def round_result(round_: dict, ballots: list[dict[str, int]], *, lang: str = "zh", compare_with: str | None = None) -> RoundResult:
+    """Allocate with the round's rule, explain every project, and compare with a second rule:
+    by default greedy by votes (what most cities use) against Method of Equal Shares."""
     election = round_election(round_, ballots)
     result = allocate(election, round_["rule"])
+    if compare_with is None:
+        compare_with = "greedy-votes" if round_["rule"] != "greedy-votes" else COMPARE_WITH
     other = comparison = None
-    if compare_with and compare_with != round_["rule"]:
+    if compare_with != round_["rule"]:
         other = allocate(election, compare_with)
         comparison = compare(election, result, other)
     explanations = {p.id: explain(result, p.id, lang) for p in election.projects}
