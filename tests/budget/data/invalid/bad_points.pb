@@ -1,0 +1,12 @@
+META
+key;value
+budget;10
+vote_type;cumulative
+PROJECTS
+project_id;cost
+a;5
+b;6
+VOTES
+voter_id;vote;points
+1;a,b;2,1
+2;a,b;3,x

@@ -1,0 +1,11 @@
+META
+key;value
+budget;10
+vote_type;approval
+PROJECTS
+project_id;cost;name
+a;5;A
+b;6
+VOTES
+voter_id;vote
+1;a

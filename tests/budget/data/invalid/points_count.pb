@@ -1,0 +1,11 @@
+META
+key;value
+budget;10
+vote_type;cumulative
+PROJECTS
+project_id;cost
+a;5
+b;6
+VOTES
+voter_id;vote;points
+1;a,b;2

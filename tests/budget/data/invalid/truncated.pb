@@ -1,0 +1,14 @@
+META
+key;value
+num_projects;2
+num_votes;3
+budget;10
+vote_type;approval
+PROJECTS
+project_id;cost
+a;5
+b;6
+VOTES
+voter_id;vote
+1;a
+2;b
