@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from toolkit.errors import StoreError
 from toolkit.store import migrations, schema
 from toolkit.store.panels import PanelsMixin
+from toolkit.store.plans import PlansMixin
 from toolkit.store.rounds import RoundsMixin
 from toolkit.store.screening import ScreeningMixin
 
@@ -81,7 +82,7 @@ class Stored:
     created: bool
 
 
-class Store(PanelsMixin, ScreeningMixin, RoundsMixin):
+class Store(PanelsMixin, ScreeningMixin, RoundsMixin, PlansMixin):
     """Open with :func:`open_store`; call methods, never SQL, from the rest of Linli."""
 
     def __init__(self, db: str | Path) -> None:

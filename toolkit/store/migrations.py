@@ -93,12 +93,22 @@ def _rounds(conn: Connection) -> None:
           f"({items.format('count(*)')} > {ballot_round.format('max_picks')})", "the ballot picks too many projects", after=True)
 
 
+def _plans(conn: Connection) -> None:
+    """Open budget plans: versions and comments; a frozen (final) plan refuses both."""
+    schema.metadata.create_all(conn, tables=[schema.plans, schema.plan_versions, schema.plan_comments])
+    frozen = "((SELECT frozen_at FROM plans WHERE id = NEW.plan_id) IS NOT NULL)"
+    guard(conn, "plan_versions_open", "plan_versions", "INSERT", frozen, "the plan is final")
+    guard(conn, "plan_comments_open", "plan_comments", "INSERT", frozen, "the plan is final")
+    guard(conn, "plan_versions_fixed", "plan_versions", "UPDATE", "(1 = 1)", "plan versions are kept as proposed")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "proposals, reference lists, audit log", _initial),
     Migration(2, "audit log is append-only", _audit_append_only),
     Migration(3, "scoring panels, reviewers, score sheets", _panels),
     Migration(4, "screening decisions with triage tickets", lambda conn: schema.screening_decisions.create(conn)),
     Migration(5, "budget rounds, voter codes, ballots, paper entries", _rounds),
+    Migration(6, "open budget plans, versions, comments", _plans),
 )
 
 

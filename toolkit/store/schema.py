@@ -299,3 +299,43 @@ paper_entries = Table(
     UniqueConstraint("round_id", "serial", "role", name="uq_paper_entry_role"),
     CheckConstraint("role IN ('first', 'second', 'resolver')", name="ck_paper_role"),
 )
+
+
+# -- multi-round open budget plans (开放式预算编制) -------------------------------------------------
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("rounds", Integer, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("frozen_at", String(40), nullable=True),
+    CheckConstraint("rounds BETWEEN 1 AND 50", name="ck_plans_rounds"),
+)
+
+plan_versions = Table(
+    "plan_versions",
+    metadata,
+    Column("plan_id", Integer, ForeignKey("plans.id"), primary_key=True),
+    Column("round_no", Integer, primary_key=True),
+    Column("lines", Text, nullable=False),  # JSON [{id, label: [zh, en], amount_fen, kind, fund}]
+    Column("reserve_share", String(32), nullable=False),  # exact fraction "1/10"
+    Column("carry_over_fen", BigInteger, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("vote_round_id", Integer, ForeignKey("rounds.id"), nullable=True),  # optional vote in this round
+    Column("created_at", String(40), nullable=False),
+    CheckConstraint("round_no >= 1", name="ck_plan_versions_round"),
+    CheckConstraint("carry_over_fen >= 0", name="ck_plan_versions_carry"),
+)
+
+plan_comments = Table(
+    "plan_comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("plan_id", Integer, ForeignKey("plans.id"), nullable=False),
+    Column("round_no", Integer, nullable=False),
+    Column("line_id", String(64), nullable=False),
+    Column("author", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)

@@ -203,3 +203,19 @@ def paper_page(db: str | None = None) -> w.Widget:
     desk = PaperDesk(store, rid, lang=lang)
     display(desk.root)
     return desk.root
+
+
+def plan_page(db: str | None = None) -> w.Widget:
+    """Facilitator: the shared-fund income and expense plan over several rounds (``?plan=ID``)."""
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.plan import PlanDesk
+
+    settings = load_settings()
+    store = open_store(db if db is not None else settings.db)
+    wanted = _query("plan")
+    plans = store.plans()
+    plan_id = int(wanted) if wanted and wanted.isdigit() else (plans[0]["id"] if plans else None)
+    desk = PlanDesk(store, plan_id, lang=_page_lang(settings.lang))
+    display(desk.root)
+    return desk.root

@@ -189,3 +189,34 @@ T.update(
         "ps_resolved": Label("已由第三人核对，已计入", "resolved by a third look, counted"),
     }
 )
+
+T.update(
+    {
+        "plan_title": Label("共有资金收支计划（开放式预算编制）", "Shared-fund income and expense plan (open budgeting)"),
+        "plan_new": Label("新建计划", "New plan"),
+        "plan_name": Label("计划名称", "Plan name"),
+        "plan_rounds": Label("轮数", "Rounds"),
+        "plan_round": Label("第 {n} / {total} 轮", "Round {n} of {total}"),
+        "plan_final": Label("已定稿，公示中", "Final: on public notice"),
+        "line_id": Label("条目编号", "Line id"),
+        "line_kind_income": Label("收入", "Income"),
+        "line_kind_expense": Label("支出", "Expense"),
+        "line_label": Label("名称", "Name"),
+        "line_amount": Label("金额（元）", "Amount (yuan)"),
+        "save_line": Label("保存条目", "Save line"),
+        "remove_line": Label("删除条目", "Remove line"),
+        "reserve_pct": Label("储备比例（%）", "Reserve (%)"),
+        "carry_over": Label("上期结转（元）", "Carry-over (yuan)"),
+        "balance_ok": Label("收支平衡：收入 {income} + 结转 {carry} − 储备 {reserve} − 支出 {expense} = 结余 {left}", "Balanced: income {income} + carry-over {carry} − reserve {reserve} − expenses {expense} = {left} left"),
+        "propose_version": Label("提交为新一轮版本", "Propose as the next round's version"),
+        "version_note": Label("本轮说明", "Note for this round"),
+        "changes": Label("与上一轮相比", "Changes from the previous round"),
+        "no_changes": Label("（没有变化）", "(no changes)"),
+        "comment_line": Label("意见针对的条目", "Line commented on"),
+        "comment_author": Label("提意见的人", "Who"),
+        "comment_text": Label("意见", "Comment"),
+        "add_comment": Label("记录意见", "Record comment"),
+        "freeze_plan": Label("定稿并公示", "Make final and post notice"),
+        "notice": Label("公示", "Public notice"),
+    }
+)

@@ -42,11 +42,20 @@ def entry_utilities(election: Election, utility: str) -> np.ndarray:
 
 
 def project_totals(election: Election, values: np.ndarray) -> list[int]:
-    """Sum of ``values`` per project, exactly (int64 cannot overflow: at most voters x cost < 2**63)."""
+    """Sum of ``values`` per project, exactly.
+
+    ``np.bincount`` sums in float64, which is exact while every partial sum stays below 2**53 -- checked
+    from the sum of absolute values; otherwise the integer path (sort, then int64 sums) is taken."""
     m = len(election.projects)
-    order = np.argsort(election.ballots.items, kind="stable")
-    vals = values[order]
-    bounds = np.searchsorted(election.ballots.items[order], np.arange(m + 1))
+    items = election.ballots.items
+    values = np.asarray(values)
+    if values.size == 0:
+        return [0] * m
+    if float(np.abs(values).sum(dtype=np.float64)) < 2.0 ** 52:
+        return np.bincount(items, weights=values, minlength=m).astype(np.int64).tolist()
+    order = np.argsort(items, kind="stable")
+    vals = values[order].astype(np.int64)
+    bounds = np.searchsorted(items[order], np.arange(m + 1))
     return [int(vals[bounds[p]:bounds[p + 1]].sum()) for p in range(m)]
 
 
@@ -136,4 +145,7 @@ def tie_ranks(election: Election, spec: RuleSpec) -> np.ndarray:
 
 
 def money(election: Election, units) -> Fraction:
-    return Fraction(units) / election.money_scale
+    scale = election.money_scale
+    if scale == 1:
+        return Fraction(units)
+    return Fraction(units, scale) if isinstance(units, int) else Fraction(units) / scale
