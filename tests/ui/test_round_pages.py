@@ -119,3 +119,27 @@ def test_paper_desk_double_entry(ws):
     paper.editor.toggle("P0001")
     assert paper.enter()
     assert 'data-status="resolved"' in paper.state.value and ws.store.counted_ballots(rid) == [{"P0001": 1}]
+
+
+def test_one_code_per_household(ws):
+    desk = RoundDesk(ws.store, ws.store.proposals_frame(), scrypt_n=2**8)
+    desk.voters.value = "household"
+    for pid, (box, cost, _r) in list(desk.candidates.items())[:3]:
+        box.value = True
+    rid = desk.create()
+    assert desk.households.layout.display == "flex"
+    desk.households.value = "3栋2单元501\n3栋2单元501\n"
+    assert desk.make_codes() == [] and "每行填写一户" in desk.codes_link.value
+    desk.households.value = "3栋2单元501\n3栋2单元502\n5栋1单元101\n"
+    codes = desk.make_codes()
+    assert len(codes) == 3 and ws.store.turnout(rid)["codes_issued"] == 3
+
+
+def test_vote_page_shows_the_candidates_on_a_map(ws):
+    desk, rid = make_round(ws)
+    page = VotePage(round_settings(ws.store.round(rid)), lambda c: None, lambda *a: ("X", True), district=ws.district)
+    maps = [c for c in page.ballot.children if c.__class__.__name__ == "Map"]
+    assert len(maps) == 1
+    pins = [layer for layer in maps[0].layers if layer.__class__.__name__ == "Marker"]
+    located = [p for p in ws.store.round(rid)["projects"] if p["lon"] is not None]
+    assert len(pins) == len(located) > 0

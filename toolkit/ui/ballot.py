@@ -116,6 +116,22 @@ class BallotEditor:
         self._label_buttons()
 
 
+def candidates_map(settings: "RoundSettings", district: Any) -> w.Widget:
+    """A small map of the candidates, numbered as the cards are (numbers only: no user text)."""
+    import ipyleaflet
+
+    from toolkit import maps
+
+    m = maps.base_map(district, height_px=320, width_px=900)
+    for n, p in enumerate(settings.projects, start=1):
+        if p.location is None:
+            continue
+        lon, lat = p.location
+        icon = ipyleaflet.DivIcon(html=f'<div class="linli-pin">{n}</div>', icon_size=[30, 30], icon_anchor=[15, 15])
+        m.add(ipyleaflet.Marker(location=(lat, lon), icon=icon, draggable=False))
+    return m
+
+
 class VotePage:
     """Code → ballot (live meter, plain messages) → review → confirm → receipt."""
 
@@ -126,6 +142,7 @@ class VotePage:
         cast: Callable[[str, dict, str, str | None], tuple[str, bool]],
         *,
         lang: str = "zh",
+        district: Any = None,
     ) -> None:
         self.settings, self.code_problem, self.cast, self.lang = settings, code_problem, cast, lang
         self.code: str | None = None
@@ -148,7 +165,10 @@ class VotePage:
         self.review_button.add_class("linli-review")
         self.review_button.on_click(lambda _b: self.review())
         self.error = w.HTML()
-        self.ballot = w.VBox([self.meter, self.editor.root, self.assisted, self.error, self.review_button])
+        parts: list[w.Widget] = [self.meter]
+        if district is not None and any(p.location for p in settings.projects):
+            parts.append(candidates_map(settings, district))
+        self.ballot = w.VBox([*parts, self.editor.root, self.assisted, self.error, self.review_button])
         self.summary = w.HTML()
         self.confirm_button = w.Button(description=_t(lang, "confirm_vote"), button_style="danger", layout=w.Layout(width="300px", height="60px"))
         self.confirm_button.add_class("linli-confirm-vote")

@@ -137,6 +137,7 @@ def _nothing(lang: str) -> w.Widget:
 def vote_page(db: str | None = None) -> w.Widget:
     """Resident tablet: vote in the open budget round with a one-time code."""
     from toolkit import voting
+    from toolkit.geo import load_district
     from toolkit.settings import load_settings
     from toolkit.store import open_store
     from toolkit.ui.ballot import VotePage
@@ -152,6 +153,7 @@ def vote_page(db: str | None = None) -> w.Widget:
         lambda code: voting.code_problem(store, rid, code),
         lambda code, data, sid, assisted: voting.cast(store, rid, code, data, submission_id=sid, assisted_by=assisted),
         lang=lang,
+        district=load_district(settings.geodata),
     )
     display(page.root)
     return page.root

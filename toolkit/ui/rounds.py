@@ -43,6 +43,11 @@ def _error_text(lang: str, exc: Exception) -> str:
     return str(exc)
 
 
+def _reasons(r) -> str:
+    """The proposer's reasons, for the ballot card: why it matters, and what they suggest."""
+    return " · ".join(str(x) for x in (r.problem, r.why, r.suggestion) if isinstance(x, str) and x.strip())
+
+
 class RoundDesk:
     """Set up a round from proposals, print voting codes, open and close voting."""
 
@@ -76,6 +81,7 @@ class RoundDesk:
         self.create_button = w.Button(description=_t(g, "create_round"), button_style="primary", layout=w.Layout(width="240px", height="52px"))
         self.create_button.on_click(lambda _b: self.create())
         self.codes_count = w.BoundedIntText(description=_t(g, "codes_count"), value=50, min=1, max=5000, style={"description_width": "160px"})
+        self.households = w.Textarea(placeholder=_t(g, "households_ph"), layout=w.Layout(width="520px", height="120px"))
         self.codes_button = w.Button(description=_t(g, "make_codes"), layout=w.Layout(width="240px", height="52px"))
         self.codes_button.on_click(lambda _b: self.make_codes())
         self.open_button = w.Button(description=_t(g, "open_round"), button_style="success", layout=w.Layout(width="240px", height="52px"))
@@ -91,7 +97,7 @@ class RoundDesk:
             self.name, self.fund, self.amount, self.ballot_type, self.max_picks, self.points, self.rule, self.voters, self.policy,
             w.HTML(f"<b>{escape(_t(g, 'candidates'))}</b>"), w.VBox(rows, layout=w.Layout(max_height="420px", overflow="auto")), self.create_button,
         ])
-        self.manage = w.VBox([self.status, w.HBox([self.codes_count, self.codes_button]), self.codes_link, w.HBox([self.open_button, self.close_button])])
+        self.manage = w.VBox([self.status, w.HBox([self.codes_count, self.codes_button]), self.households, self.codes_link, w.HBox([self.open_button, self.close_button])])
         title = w.HTML(f'<div class="linli-big">{escape(_t(g, "desk_title"))}</div>')
         self.root = w.VBox([title, self.setup, self.message, self.manage])
         self.root.add_class("linli-page")
@@ -114,7 +120,7 @@ class RoundDesk:
 
         chosen = [(pid, box, cost, r) for pid, (box, cost, r) in self.candidates.items() if box.value]
         projects = tuple(
-            Project(f"P{pid:04d}", Label(str(r.title), str(r.title)), int(cost.value) * 100, Label(str(r.suggestion), str(r.suggestion)),
+            Project(f"P{pid:04d}", Label(str(r.title), str(r.title)), int(cost.value) * 100, Label(*[_reasons(r)] * 2),
                     None if pd.isna(r.lon) else (float(r.lon), float(r.lat)))
             for pid, box, cost, r in chosen
         )
@@ -155,6 +161,7 @@ class RoundDesk:
         self.open_button.disabled = r["status"] != "draft"
         self.close_button.disabled = r["status"] != "open"
         self.codes_button.disabled = r["status"] == "closed"
+        self.households.layout.display = "flex" if r["voter_unit"] == "household" else "none"
         self.setup.layout.display = "none"
 
     def make_codes(self) -> list[str]:
@@ -163,8 +170,13 @@ class RoundDesk:
         from toolkit.voting import issue_codes, round_settings
 
         assert self.round_id is not None
-        codes = issue_codes(self.store, self.round_id, self.codes_count.value)
-        settings = round_settings(self.store.round(self.round_id))
+        round_ = self.store.round(self.round_id)
+        homes = [h.strip() for h in self.households.value.splitlines() if h.strip()] if round_["voter_unit"] == "household" else []
+        if round_["voter_unit"] == "household" and (not homes or len(set(homes)) != len(homes)):
+            self.codes_link.value = f'<div class="linli-error">{escape(_t(self.lang, "households_needed"))}</div>'
+            return []
+        codes = issue_codes(self.store, self.round_id, len(homes) or self.codes_count.value, homes or None)
+        settings = round_settings(round_)
         sheet = render_code_sheet(settings.name, [normalise_code(c) for c in codes])
         link = _data_link(sheet, f"round-{self.round_id}-codes.html", "text/html", "HTML (A4)", "linli-codes-sheet")
         self.codes_link.value = f"<div>{escape(_t(self.lang, 'codes_ready'))} {link}</div>"

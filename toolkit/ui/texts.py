@@ -220,3 +220,10 @@ T.update(
         "notice": Label("公示", "Public notice"),
     }
 )
+
+T.update(
+    {
+        "households_ph": Label("每户一行，例如：3栋2单元501", "One household per line, e.g. Bldg 3 Unit 2 Rm 501"),
+        "households_needed": Label("每户一票：请每行填写一户（不能重复）。", "One ballot per household: list each household once, one per line."),
+    }
+)

@@ -36,32 +36,48 @@ def greedy(election: Election, spec: RuleSpec, totals: list[int], score_name: st
     """Run greedy on per-project ``totals`` (the satisfaction sums pabutools would compute).
 
     Returns (selected indices in order, steps, decisions for the projects it considered)."""
-    costs = [p.cost for p in election.projects]
-    rank = tie_ranks(election, spec)
-    candidates = [i for i in range(len(costs)) if i not in set(initial)]
-    order = sorted(candidates, key=lambda i: (density_key(totals[i], costs[i]), int(rank[i])))
+    projects = election.projects
+    costs = [p.cost for p in projects]
+    rank = tie_ranks(election, spec).tolist()
+    chosen = set(initial)
+    candidates = [i for i in range(len(costs)) if i not in chosen]
+    # exact integer sort key for the density total/cost: two different fractions with denominators at
+    # most C differ by at least 1/C**2, so floor(total * K / cost) with K > C**2 keeps their order and
+    # maps equal fractions to equal keys (no Fraction objects in the sort)
+    big = max(costs, default=0) ** 2 + 1
+    key = {}
+    for i in candidates:
+        t, c = totals[i], costs[i]
+        key[i] = ((1, -(t * big // c)) if c > 0 else (0, 0)) if t > 0 else (1, 0)
+    order = sorted(candidates, key=lambda i: (key[i], rank[i]))
     left = election.budget - sum(costs[i] for i in initial)
+    scale = election.money_scale
+    cur = Fraction(left, scale)
     selected: list[int] = []
     steps: list[Step] = []
     decisions: dict[str, Decision] = {}
+    index = step_offset
     for r, i in enumerate(order, start=1):
-        p = election.projects[i]
-        score = _score(totals[i], costs[i], score_name, election)
-        nums = {"rank": r, "left": money(election, left), "cost": money(election, costs[i]), "score": score,
+        pid = projects[i].id
+        c = costs[i]
+        cost = Fraction(c, scale)
+        nums = {"rank": r, "left": cur, "cost": cost, "score": _score(totals[i], c, score_name),
                 "score_name": score_name}
-        if costs[i] <= left:
-            left -= costs[i]
+        index += 1
+        if c <= left:
+            left -= c
             selected.append(i)
-            nums["left_after"] = money(election, left)
-            steps.append(Step(step_offset + len(steps) + 1, "fund", p.id, nums))
-            decisions[p.id] = Decision(p.id, True, "greedy_funded", r, nums)
+            cur = cur - cost if c else cur
+            nums["left_after"] = cur
+            steps.append(Step(index, "fund", pid, nums))
+            decisions[pid] = Decision(pid, True, "greedy_funded", r, nums)
         else:
-            steps.append(Step(step_offset + len(steps) + 1, "skip", p.id, nums))
-            decisions[p.id] = Decision(p.id, False, "greedy_no_money", r, nums)
+            steps.append(Step(index, "skip", pid, nums))
+            decisions[pid] = Decision(pid, False, "greedy_no_money", r, nums)
     return selected, steps, decisions
 
 
-def _score(total: int, cost: int, name: str, election: Election):
+def _score(total: int, cost: int, name: str):
     if name in ("votes", "points", "score"):
         # pabutools divides satisfaction (x cost) by cost: the plain count/points
         return Fraction(total, cost) if cost else 0
