@@ -49,6 +49,7 @@ screenshots: install test-deps
 
 benchmarks: install test-deps
 	$(PY) benchmarks/page_load.py
+	$(PY) benchmarks/round_close.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

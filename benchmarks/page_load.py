@@ -4,7 +4,8 @@ Voila servers, without and with preheated kernels. Prints a table; asserts nothi
     .venv/bin/python benchmarks/page_load.py [--runs 5]
 
 "Usable" means: propose — the submit button and the compound outlines are on screen;
-live-map — the proposal count is on screen. Demo database with 240 proposals.
+live-map — the proposal count is on screen; vote (the ballot page) — the code box and its
+button are on screen. Demo database with 240 proposals and an open 8-project round.
 """
 
 from __future__ import annotations
@@ -24,7 +25,27 @@ from toolkit.demo import build_demo_database  # noqa: E402
 PAGES = {
     "propose": ("resident", "button.linli-submit", "path.linli-compound", 1280, 800),
     "live-map": ("staff", "#linli-total", "path.linli-proposal", 1920, 1080),
+    "vote": ("resident", "button.linli-start", "input[placeholder]", 1280, 800),
 }
+
+
+def open_round(db: str) -> None:
+    """An open knapsack round over eight demo proposals, as the vote page needs."""
+    from toolkit.labels import Label
+    from toolkit.rounds import Fund, Knapsack, Project, RoundSettings
+    from toolkit.store import open_store
+    from toolkit.voting import create_round, issue_codes
+
+    store = open_store(db)
+    frame = store.proposals_frame().head(8)
+    projects = tuple(
+        Project(f"P{int(r.id):04d}", Label(r.title, r.title), int(r.cost_fen) if r.cost_fen == r.cost_fen and r.cost_fen else 5_000_000,
+                Label(r.suggestion, r.suggestion), None if r.lon != r.lon else (float(r.lon), float(r.lat)))
+        for r in frame.itertuples()
+    )
+    rid = create_round(store, RoundSettings("bench", Label("基准投票", "Benchmark vote"), projects, (Fund("f", Label("保障资金", "Fund"), 300_000_00),), Knapsack()), scrypt_n=2**8)
+    issue_codes(store, rid, 5)
+    store.set_round_status(rid, "open")
 
 
 def measure(browser, servers, page_name: str) -> tuple[float, float, int]:
@@ -75,6 +96,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.sqlite")
         build_demo_database(db)
+        open_round(db)
         table = {}
         for pool in (0, 1):
             table[pool] = run(pool, args.runs, db, Path(tmp))
