@@ -31,6 +31,8 @@ PAGES = {
 
 def open_round(db: str) -> None:
     """An open knapsack round over eight demo proposals, as the vote page needs."""
+    import pandas as pd
+
     from toolkit.labels import Label
     from toolkit.rounds import Fund, Knapsack, Project, RoundSettings
     from toolkit.store import open_store
@@ -39,8 +41,8 @@ def open_round(db: str) -> None:
     store = open_store(db)
     frame = store.proposals_frame().head(8)
     projects = tuple(
-        Project(f"P{int(r.id):04d}", Label(r.title, r.title), int(r.cost_fen) if r.cost_fen == r.cost_fen and r.cost_fen else 5_000_000,
-                Label(r.suggestion, r.suggestion), None if r.lon != r.lon else (float(r.lon), float(r.lat)))
+        Project(f"P{int(r.id):04d}", Label(r.title, r.title), 5_000_000 if pd.isna(r.cost_fen) or not r.cost_fen else int(r.cost_fen),
+                Label(r.suggestion, r.suggestion), None if pd.isna(r.lon) else (float(r.lon), float(r.lat)))
         for r in frame.itertuples()
     )
     rid = create_round(store, RoundSettings("bench", Label("基准投票", "Benchmark vote"), projects, (Fund("f", Label("保障资金", "Fund"), 300_000_00),), Knapsack()), scrypt_n=2**8)
