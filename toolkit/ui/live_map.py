@@ -8,8 +8,6 @@ projector kernel sends nothing and can be culled. After LINLI_LIVE_HOURS the loo
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as w
 
 from toolkit.markup import escape
+from toolkit.ui.polling import LivePoller
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     from toolkit.proposals import ProposalRules
 
 
-class LiveMap:
+class LiveMap(LivePoller):
     """Widgets of the live map. ``load`` returns the proposals frame (the store's
     ``proposals_frame``); ``changed`` says whether the store changed since the last call."""
 
@@ -59,7 +58,7 @@ class LiveMap:
         side = w.VBox([title, self.total, self.by_category, self.by_community, self.latest, self.status], layout=w.Layout(width="620px", padding="0 16px", overflow="hidden"))
         self.root = w.HBox([w.Box([self.map], layout=w.Layout(width="1280px")), side], layout=w.Layout(width="1900px"))
         self.root.add_class("linli-projector")
-        self._task: asyncio.Task | None = None
+        self.paused_text = self.t("live_paused")
 
     def t(self, key: str, **kw: object) -> str:
         label = T[key]
@@ -96,25 +95,3 @@ class LiveMap:
     def _table(caption: str, rows: list[tuple[str, int]]) -> str:
         body = "".join(f'<tr><td>{escape(k)}</td><td class="num">{v}</td></tr>' for k, v in rows)
         return f"<div><b>{escape(caption)}</b><table>{body}</table></div>"
-
-    def tick(self) -> bool:
-        """One poll: refresh only if the store changed. Returns whether it refreshed."""
-        if self.changed():
-            self.refresh()
-            return True
-        return False
-
-    async def _run(self) -> None:
-        started = time.monotonic()
-        while time.monotonic() - started < self.max_seconds:
-            try:
-                self.tick()
-            except Exception as exc:  # the error boundary of the page: show, keep polling
-                self.status.value = f'<div class="linli-error">{escape(exc)}</div>'
-            await asyncio.sleep(self.poll_seconds)
-        self.status.value = f'<div class="linli-error">{escape(self.t("live_paused"))}</div>'
-
-    def start(self) -> None:
-        """Load once, then poll in the kernel's event loop."""
-        self.tick()
-        self._task = asyncio.get_event_loop().create_task(self._run())

@@ -4,10 +4,8 @@ side-by-side of two rules, exports) and ``paper`` (double entry of paper ballots
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +15,7 @@ from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
 from toolkit.markup import escape, yuan
 from toolkit.ui.ballot import BallotEditor
+from toolkit.ui.polling import LivePoller
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -196,7 +195,7 @@ class RoundDesk:
         self.show_round(self.round_id)
 
 
-class ResultsBoard:
+class ResultsBoard(LivePoller):
     """Projector: turnout while voting is open (no counts), the explained result after close."""
 
     def __init__(self, store: "Store", round_id: int, district: "District", changed: Callable[[], bool], *, lang: str = "zh", poll_seconds: float = 1.0, max_hours: float = 8.0) -> None:
@@ -218,6 +217,7 @@ class ResultsBoard:
         self.root = w.VBox([self.head, self.turnout, w.HBox([self.map_box, side])], layout=w.Layout(width="1880px"))
         self.root.add_class("linli-projector")
         self.shown_closed = False
+        self.status = self.turnout
 
     def refresh(self) -> None:
         r = self.store.round(self.round_id)
@@ -302,25 +302,6 @@ class ResultsBoard:
             pd.DataFrame([(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()], columns=["ballot", "project", "value"]).to_excel(xl, sheet_name="ballots", index=False)
             pd.DataFrame([(pid, pid in res.allocation.selected, text) for pid, text in res.explanations.items()], columns=["project", "funded", "explanation"]).to_excel(xl, sheet_name="result", index=False)
         return buf.getvalue()
-
-    def tick(self) -> bool:
-        if self.changed():
-            self.refresh()
-            return True
-        return False
-
-    async def _run(self) -> None:
-        started = time.monotonic()
-        while time.monotonic() - started < self.max_seconds:
-            try:
-                self.tick()
-            except Exception as exc:  # error boundary: show it, keep polling
-                self.turnout.value = f'<div class="linli-error">{escape(exc)}</div>'
-            await asyncio.sleep(self.poll_seconds)
-
-    def start(self) -> None:
-        self.tick()
-        asyncio.get_event_loop().create_task(self._run())
 
 
 class PaperDesk:

@@ -8,11 +8,9 @@ Widgets only: the store's methods and the scoring functions come in as collabora
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import dataclasses
 import io
-import time
 from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ import ipywidgets as w
 from toolkit.errors import LinliError
 from toolkit.markup import escape
 from toolkit.proposals import new_submission_id
+from toolkit.ui.polling import LivePoller
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -145,7 +144,7 @@ class ScoringForm:
         return True
 
 
-class Tally:
+class Tally(LivePoller):
     """The projected tally of one panel."""
 
     def __init__(self, store: Any, rubric_for: Callable[[dict], "Rubric"], panel_id: int, changed: Callable[[], bool], *, lang: str = "zh", poll_seconds: float = 1.0, max_hours: float = 8.0) -> None:
@@ -169,7 +168,7 @@ class Tally:
         self.root = w.VBox([title, self.sheets, self.missing, self.ranking, self.agreement, whatif, self.export], layout=w.Layout(width="1880px"))
         self.root.add_class("linli-projector")
         self.locked = self.panel["locked_at"] is not None
-        self._task: asyncio.Task | None = None
+        self.status = self.sheets
 
     def _rubric_now(self) -> "Rubric":
         tiers = tuple((tier, Fraction(self.weights[tier].value).limit_denominator(1000)) for tier, _ in self.rubric.tiers)
@@ -230,22 +229,3 @@ class Tally:
             f'<a id="linli-export-csv" download="{name}.csv" href="{csv_uri}">CSV</a> · '
             f'<a id="linli-export-xlsx" download="{name}.xlsx" href="{xlsx_uri}">Excel</a></div>'
         )
-
-    def tick(self) -> bool:
-        if self.changed():
-            self.refresh()
-            return True
-        return False
-
-    async def _run(self) -> None:
-        started = time.monotonic()
-        while time.monotonic() - started < self.max_seconds:
-            try:
-                self.tick()
-            except Exception as exc:  # error boundary: show it, keep polling
-                self.sheets.value = f'<div class="linli-error">{escape(exc)}</div>'
-            await asyncio.sleep(self.poll_seconds)
-
-    def start(self) -> None:
-        self.tick()
-        self._task = asyncio.get_event_loop().create_task(self._run())
