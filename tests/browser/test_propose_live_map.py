@@ -58,11 +58,20 @@ def test_propose_then_live_map(servers, browser_db, tablet, projector, tmp_path)
     live.goto(servers["staff"].url("live-map"))
     live.wait_for_selector("#linli-total", timeout=90_000)
     assert live.inner_text("#linli-total").strip() == str(before)
+    # Projector text is large and high-contrast.
+    sizes = live.eval_on_selector_all(".linli-projector td, .linli-projector li", "es => es.map(e => parseFloat(getComputedStyle(e).fontSize))")
+    assert sizes and min(sizes) >= 24, sizes
+    assert live.eval_on_selector(".linli-projector td", "e => getComputedStyle(e).color") == "rgb(0, 0, 0)"
 
     # (a) A resident taps a compound on the tablet map, fills the form and submits.
     page = tablet.page
     page.goto(servers["resident"].url("propose"))
     page.wait_for_selector(f"path.linli-compound-{TARGET}", timeout=90_000)
+    # Tablet sizes: touch targets at least 44 px, input text at least 16 px (no iOS zoom).
+    small_buttons = page.eval_on_selector_all(".linli-page button", "bs => bs.filter(b => b.offsetParent && b.getBoundingClientRect().height < 44).map(b => b.innerText)")
+    assert small_buttons == [], small_buttons
+    small_inputs = page.eval_on_selector_all(".linli-page input, .linli-page textarea, .linli-page select", "es => es.filter(e => parseFloat(getComputedStyle(e).fontSize) < 16).length")
+    assert small_inputs == 0
     page.click(f"path.linli-compound-{TARGET}")
     names = load_district(None).compound_names()
     page.wait_for_selector(f".linli-place:has-text('{names[TARGET][0]}')", timeout=10_000)
