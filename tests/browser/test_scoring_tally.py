@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 
 
 def score_everything(page, base: int, conflict_on: str | None = None) -> None:
-    for i, label in enumerate(page.locator(".widget-toggle-buttons").first.locator("button").all_inner_texts()):
+    labels = page.locator(".widget-toggle-buttons").first.locator("button").all_inner_texts()
+    for i, label in enumerate(labels):
         pid = label.split()[0]
         page.get_by_role("button", name=label, exact=True).click()
         if pid == conflict_on:
@@ -29,7 +30,8 @@ def score_everything(page, base: int, conflict_on: str | None = None) -> None:
                 value = str((base + i * 3 + j) % 11)
                 groups.nth(j).get_by_role("button", name=value, exact=True).click()
         page.click("button.linli-submit-sheet")
-        page.wait_for_selector(f"#linli-progress:has-text('{i + 1}')", timeout=15_000)
+        expected = "全部评分已提交" if i + 1 == len(labels) else f"已提交 {i + 1} / {len(labels)}"
+        page.wait_for_selector(f"#linli-progress:has-text('{expected}')", timeout=15_000)
 
 
 def test_two_tablets_and_a_live_tally(servers, browser_db, browser, projector, tmp_path):
