@@ -11,6 +11,7 @@
 | LINLI_STAFF_PORT | ``8867`` | staff server (facilitator pages) |
 | LINLI_STAFF_TOKEN | generated into ``var/staff-token`` | token staff must present |
 | LINLI_STAFF_PASSWORD_HASH | unset | argon2/sha1 hash from ``jupyter_server.auth.passwd``; replaces the token |
+| LINLI_PUBLIC_URL | unset | the resident server's address as tablets reach it (e.g. ``http://192.168.1.10:8866``); code-sheet QR codes then open the vote page |
 | LINLI_TILE_URL | unset | optional basemap tile URL template, e.g. a local tile folder |
 | LINLI_LANG | ``zh`` | default page language (``zh`` or ``en``) |
 | LINLI_POOL_SIZE | ``0`` | preheated kernels per page (faster first paint, more memory) |
@@ -38,6 +39,7 @@ ENV_VARS = (
     "LINLI_STAFF_PORT",
     "LINLI_STAFF_TOKEN",
     "LINLI_STAFF_PASSWORD_HASH",
+    "LINLI_PUBLIC_URL",
     "LINLI_TILE_URL",
     "LINLI_LANG",
     "LINLI_POOL_SIZE",
@@ -56,6 +58,7 @@ class Settings:
     staff_token: str | None
     staff_password_hash: str | None
     tile_url: str | None
+    public_url: str | None
     lang: str
     pool_size: int
     poll_seconds: float
@@ -88,6 +91,7 @@ def load_settings() -> Settings:
         staff_token=os.environ.get("LINLI_STAFF_TOKEN") or None,
         staff_password_hash=os.environ.get("LINLI_STAFF_PASSWORD_HASH") or None,
         tile_url=os.environ.get("LINLI_TILE_URL") or None,
+        public_url=(os.environ.get("LINLI_PUBLIC_URL") or "").rstrip("/") or None,
         lang=lang,
         pool_size=int(_number("LINLI_POOL_SIZE", "0", int)),
         poll_seconds=float(_number("LINLI_POLL_SECONDS", "1.0", float)),

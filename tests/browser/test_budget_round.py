@@ -77,11 +77,11 @@ def test_five_tablets_then_close_and_project(servers, browser_db, browser, proje
             page.wait_for_selector("#linli-vote-receipt", timeout=15_000)
             assert len(page.inner_text("#linli-vote-receipt").strip()) == 6
 
-        # A reused code is refused.
+        # A reused code is refused (here opened as from the code sheet's QR: ?code=... fills it in).
         again = tablets[0].page
-        again.goto(servers["resident"].url("vote", query=f"round={rid}"))
+        again.goto(servers["resident"].url("vote", query=f"round={rid}&code={codes[1]}"))
         again.wait_for_selector("button.linli-start", timeout=90_000)
-        again.get_by_placeholder("例如").fill(codes[1])
+        assert again.get_by_placeholder("例如").input_value() == codes[1]
         again.click("button.linli-start")
         again.wait_for_selector(".linli-error:has-text('已经投过票')", timeout=10_000)
         for tab in tablets:

@@ -143,3 +143,20 @@ def test_vote_page_shows_the_candidates_on_a_map(ws):
     pins = [layer for layer in maps[0].layers if layer.__class__.__name__ == "Marker"]
     located = [p for p in ws.store.round(rid)["projects"] if p["lon"] is not None]
     assert len(pins) == len(located) > 0
+
+
+def test_code_sheet_qr_opens_the_vote_page_when_public_url_is_set(ws):
+    from toolkit.rounds.sheets import qr_svg
+
+    desk = RoundDesk(ws.store, ws.store.proposals_frame(), scrypt_n=2**8, public_url="http://192.168.1.10:8866")
+    for pid, (box, cost, _r) in list(desk.candidates.items())[:2]:
+        box.value = True
+    rid = desk.create()
+    assert desk.sheet_link() == f"http://192.168.1.10:8866/voila/render/vote.ipynb?round={rid}&code={{code}}"
+    desk.codes_count.value = 1
+    code = desk.make_codes()[0].replace("-", "")
+    sheet = base64.b64decode(re.search(r'href="data:text/html;base64,([^"]+)"', desk.codes_link.value).group(1)).decode()
+    # The card's QR is the QR of the link with this code (same encoder, same text → same SVG).
+    url_qr = qr_svg(desk.sheet_link().replace("{code}", code))
+    assert re.search(r'd="([^"]+)"', url_qr).group(1) in sheet
+    assert re.search(r'd="([^"]+)"', qr_svg(code)).group(1) not in sheet

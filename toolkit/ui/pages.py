@@ -155,6 +155,9 @@ def vote_page(db: str | None = None) -> w.Widget:
         lang=lang,
         district=load_district(settings.geodata),
     )
+    code = _query("code")
+    if code:  # opened from the QR code on a code sheet
+        page.code_box.value = code
     display(page.root)
     return page.root
 
@@ -166,7 +169,7 @@ def round_desk_page(db: str | None = None) -> w.Widget:
 
     ws = open_workspace(db)
     lang = _page_lang(ws.settings.lang)
-    desk = RoundDesk(ws.store, ws.store.proposals_frame(), lang=lang)
+    desk = RoundDesk(ws.store, ws.store.proposals_frame(), lang=lang, public_url=ws.settings.public_url)
     wanted = _query("round")
     if wanted and wanted.isdigit():
         desk.show_round(int(wanted))

@@ -50,12 +50,12 @@ def _reasons(r) -> str:
 class RoundDesk:
     """Set up a round from proposals, print voting codes, open and close voting."""
 
-    def __init__(self, store: "Store", proposals: "pd.DataFrame", *, lang: str = "zh", scrypt_n: int = 2**14) -> None:
+    def __init__(self, store: "Store", proposals: "pd.DataFrame", *, lang: str = "zh", scrypt_n: int = 2**14, public_url: str | None = None) -> None:
         import pandas as pd
 
         from toolkit.budget import rule_specs
 
-        self.store, self.lang, self.scrypt_n = store, lang, scrypt_n
+        self.store, self.lang, self.scrypt_n, self.public_url = store, lang, scrypt_n, public_url
         self.round_id: int | None = None
         g = lang
         self.name = w.Text(description=_t(g, "round_name"), value="", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
@@ -176,10 +176,16 @@ class RoundDesk:
             return []
         codes = issue_codes(self.store, self.round_id, len(homes) or self.codes_count.value, homes or None)
         settings = round_settings(round_)
-        sheet = render_code_sheet(settings.name, [normalise_code(c) for c in codes])
+        sheet = render_code_sheet(settings.name, [normalise_code(c) for c in codes], link=self.sheet_link())
         link = _data_link(sheet, f"round-{self.round_id}-codes.html", "text/html", "HTML (A4)", "linli-codes-sheet")
         self.codes_link.value = f"<div>{escape(_t(self.lang, 'codes_ready'))} {link}</div>"
         return codes
+
+    def sheet_link(self) -> str | None:
+        """What a code's QR holds: the vote page with round and code, when the public address is known."""
+        if not self.public_url:
+            return None
+        return f"{self.public_url}/voila/render/vote.ipynb?round={self.round_id}&code={{code}}"
 
     def set_status(self, status: str) -> None:
         from toolkit.voting import close_round
