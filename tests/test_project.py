@@ -71,7 +71,8 @@ def test_readme_commands_exist():
     help_text = subprocess.run([sys.executable, "-m", "toolkit.cli", "--help"], capture_output=True, text=True, check=True).stdout
     for command in re.findall(r"^\s*\{([a-z,]+)\}", help_text, re.M)[0].split(","):
         assert f"linli {command}" in README, f"`linli {command}` is not documented in README.md"
-    for shot in ("docs/screenshots/propose.png", "docs/screenshots/live-map.png"):
+    shots = ("propose", "live-map", "screening", "scoring", "tally", "vote", "results")
+    for shot in (f"docs/screenshots/{name}.png" for name in shots):
         assert shot in README and (ROOT / shot).exists()
 
 

@@ -33,6 +33,24 @@ CHROMIUM_ARGS = [
 STAFF_TOKEN = "test-staff-token-1234567890"
 
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def shot(page, name: str, tmp_path: Path, *, full_page: bool = False) -> None:
+    """Screenshots for README come from the browser tests (LINLI_UPDATE_SCREENSHOTS=1 writes them)."""
+    target = SCREENSHOTS if os.environ.get("LINLI_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    target.mkdir(parents=True, exist_ok=True)
+    if full_page:  # Voila scrolls inside its own container: show the whole page in a tall viewport
+        size = page.viewport_size
+        page.set_viewport_size({"width": size["width"], "height": 1900})
+        page.evaluate("window.scrollTo(0, 0); document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(target / f"{name}.png"))
+        page.set_viewport_size(size)
+    else:
+        page.screenshot(path=str(target / f"{name}.png"))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from tests.browser.conftest import Tab
+from tests.browser.harness import shot
 from toolkit.labels import Label
 from toolkit.rounds import Fund, Knapsack, Project, RoundSettings
 from toolkit.store import open_store
@@ -71,6 +72,8 @@ def test_five_tablets_then_close_and_project(servers, browser_db, browser, proje
             else:
                 for pid in picks:
                     page.click(f"button.linli-pick-{pid}")
+                if picks == PICKS[0]:
+                    shot(page, "vote", tmp_path, full_page=True)
             page.click("button.linli-review")
             page.wait_for_selector("#linli-review", timeout=10_000)
             page.click("button.linli-confirm-vote")
@@ -115,4 +118,5 @@ def test_five_tablets_then_close_and_project(servers, browser_db, browser, proje
     )
     assert sorted(json.loads(out.stdout)["selected"]) == sorted(funded) and funded
     assert "mes" in board.inner_text("#linli-compare")
+    shot(board, "results", tmp_path)
     assert projector.external == [] and projector.errors == []

@@ -11,30 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.harness import shot
 from toolkit.geo import load_district
 from toolkit.store import open_store
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HOSTILE_TITLE = '路灯<img src=x onerror="window.__xss=1">'
 HOSTILE_PROBLEM = "晚上太黑 ${window.__xss=2} `window.__xss=3` </textarea><script>window.__xss=4</script>"
 TARGET = "S2C2Y2"  # a compound of the demo district
-
-
-def shot(page, name: str, tmp_path: Path, *, full_page: bool = False) -> None:
-    """Screenshots for README come from these tests (LINLI_UPDATE_SCREENSHOTS=1 writes them)."""
-    target = SCREENSHOTS if os.environ.get("LINLI_UPDATE_SCREENSHOTS") == "1" else tmp_path
-    target.mkdir(parents=True, exist_ok=True)
-    if full_page:  # Voila scrolls inside its own container: show the whole form in a tall viewport
-        size = page.viewport_size
-        page.set_viewport_size({"width": size["width"], "height": 1900})
-        page.evaluate("window.scrollTo(0, 0); document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(target / f"{name}.png"))
-        page.set_viewport_size(size)
-    else:
-        page.screenshot(path=str(target / f"{name}.png"))
 
 
 def http_status(url: str) -> int:

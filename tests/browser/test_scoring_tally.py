@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from tests.browser.harness import shot
 from toolkit.panels import create_panel
 
 pytestmark = pytest.mark.browser
@@ -52,6 +53,7 @@ def test_two_tablets_and_a_live_tally(servers, browser_db, browser, projector, t
             tab.page.get_by_placeholder("评审码").fill(code)
             tab.page.click("button.linli-enter")
             tab.page.wait_for_selector(f"text={name}", timeout=15_000)
+        shot(tablets[0].page, "scoring", tmp_path)
 
         score_everything(tablets[0].page, 4)
         tally.wait_for_selector("#linli-sheets:has-text('3 / 6')", timeout=15_000)
@@ -61,7 +63,7 @@ def test_two_tablets_and_a_live_tally(servers, browser_db, browser, projector, t
         score_everything(tablets[1].page, 7, conflict_on="P0002")
         tally.wait_for_selector("#linli-missing:has-text('已锁定')", timeout=15_000)
         tally.wait_for_selector("#linli-ranking tr[data-project='P0003']", timeout=5_000)
-        tally.screenshot(path=str(tmp_path / "tally.png"))
+        shot(tally, "tally", tmp_path)
         for tab in tablets:
             assert tab.external == [] and tab.errors == []
     finally:

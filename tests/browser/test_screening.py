@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.harness import shot
 from toolkit.store import open_store
 
 pytestmark = pytest.mark.browser
 
 
-def test_screen_one_proposal(servers, browser_db, projector):
+def test_screen_one_proposal(servers, browser_db, projector, tmp_path):
     store = open_store(browser_db)
     waiting = len(store.screening_queue())
     page = projector.page
@@ -20,6 +21,7 @@ def test_screen_one_proposal(servers, browser_db, projector):
     page.get_by_role("button", name="超出社区权限的事项", exact=True).click()
     page.wait_for_selector("#linli-message", timeout=10_000)
     heard = page.inner_text("#linli-message")
+    shot(page, "screening", tmp_path)
     page.click("button.linli-confirm")
     page.wait_for_function(f"document.querySelector('.linli-card') && document.querySelector('.linli-card').dataset.proposal !== '{pid}'", timeout=15_000)
     decision = store.screening_frame().set_index("proposal_id").loc[pid]

@@ -260,7 +260,7 @@ class ResultsBoard(LivePoller):
             mark = _t(self.lang, "funded" if pid in funded else "not_funded")
             rows += (
                 f'<tr data-project="{escape(pid)}" data-funded="{int(pid in funded)}"><td><b>{escape(p["name"])}</b><br/><small>{escape(res.explanations[pid])}</small></td>'
-                f'<td class="num">{escape(yuan(p["cost_fen"]))}</td><td>{escape(mark)}</td></tr>'
+                f'<td class="num">{escape(yuan(p["cost_fen"]))}</td><td class="mark">{escape(mark)}</td></tr>'
             )
         self.table.value = f'<table id="linli-results">{rows}</table>'
         if res.comparison is not None:
