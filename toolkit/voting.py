@@ -8,12 +8,12 @@ character) before the store sees it, and the store's database guards check it ag
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
+from toolkit.proposals import new_receipt_code
 from toolkit.rounds import (
     CheckedBallot,
     CodeHasher,
@@ -40,7 +40,6 @@ REFUSED = {
     "closed": Label("投票还没开始或已经结束。", "Voting is not open."),
     "rule": Label("选票不符合规则，未被保存：{detail}", "The ballot breaks a rule and was not stored: {detail}"),
 }
-RECEIPT_ALPHABET = "346789ACEFHJKMNPQRTVWXY"
 
 
 def store_row(s: RoundSettings) -> dict:
@@ -118,10 +117,6 @@ def ballot_items(ballot: CheckedBallot) -> dict[str, int]:
     return {pid: 1 for pid in ballot.projects}
 
 
-def new_receipt() -> str:
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(6))
-
-
 def check(store: "Store", round_id: int, ballot: Any) -> tuple[dict, CheckedBallot]:
     round_ = store.round(round_id)
     return round_, check_ballot(round_settings(round_), ballot)
@@ -145,7 +140,7 @@ def cast(
             round_id,
             ballot_items(checked),
             submission_id=submission_id,
-            receipt=new_receipt(),
+            receipt=new_receipt_code(),
             code_hash=key,
             channel="assisted" if assisted_by else "tablet",
             assisted_by=assisted_by,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 
@@ -78,7 +79,7 @@ def test_five_tablets_then_close_and_project(servers, browser_db, browser, proje
             page.wait_for_selector("#linli-review", timeout=10_000)
             page.click("button.linli-confirm-vote")
             page.wait_for_selector("#linli-vote-receipt", timeout=15_000)
-            assert len(page.inner_text("#linli-vote-receipt").strip()) == 6
+            assert re.fullmatch(r"[0-9A-Z]{3}-[0-9A-Z]{3}", page.inner_text("#linli-vote-receipt").strip())
 
         # A reused code is refused (here opened as from the code sheet's QR: ?code=... fills it in).
         again = tablets[0].page

@@ -80,7 +80,7 @@ def test_vote_page_checks_in_python_what_the_browser_forces(ws):
     assert "P0001" not in page.summary.value and "¥50,000" in page.summary.value
     page.confirm_button.click()
     receipt = re.search(r'id="linli-vote-receipt">([^<]+)<', page.receipt.value).group(1)
-    assert ws.store.turnout(rid)["ballots"] == 1 and len(receipt) == 6
+    assert ws.store.turnout(rid)["ballots"] == 1 and len(receipt) == 7
     assert ws.store.counted_ballots(rid) == [{"P0001": 1, "P0002": 1}]
     again = vote_page(ws, rid)
     assert not again.enter_code(codes[0]) and "已经投过票" in again.code_error.value

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from toolkit.errors import StoreError
-from toolkit.panels import create_panel
+from toolkit.panels import create_panel, reviewer_by_code
 from toolkit.scoring import aggregate, load_rubric, parse_score_csv
 from toolkit.ui.scoring import ScoringForm, Tally
 from toolkit.workspace import open_workspace
@@ -44,8 +44,10 @@ def test_two_reviewers_then_lock_and_export(panel):
     assert tally.tick()
     assert "0 / 6" in tally.sheets.value and "王芳" in tally.missing.value and "李工" in tally.missing.value
 
-    a = ScoringForm(ws.store, rubric_for)
+    a = ScoringForm(ws.store, rubric_for, lambda c: reviewer_by_code(ws.store, c))
     assert not a.sign_in("WRONG-CODE") and "评审码不正确" in a.message.value
+    typo = codes["王芳"][:-1] + ("3" if codes["王芳"][-1] != "3" else "4")
+    assert not a.sign_in(typo)  # the check character catches a one-character slip
     assert a.sign_in(codes["王芳"].lower().replace("-", " "))  # typed loosely
     a.project.value = "P0001"
     assert not a.submit() and "请为每一项打分" in a.message.value  # incomplete sheet refused in Python
@@ -53,7 +55,7 @@ def test_two_reviewers_then_lock_and_export(panel):
     assert "全部评分已提交" in a.progress.value
     assert tally.tick() and "3 / 6" in tally.sheets.value and "王芳" not in tally.missing.value
 
-    b = ScoringForm(ws.store, rubric_for)
+    b = ScoringForm(ws.store, rubric_for, lambda c: reviewer_by_code(ws.store, c))
     assert b.sign_in(codes["李工"])
     b.project.value = "P0002"
     b.conflict.value = True  # declares a conflict for P0002: no scores
@@ -80,7 +82,7 @@ def test_two_reviewers_then_lock_and_export(panel):
 
 def test_database_refuses_values_outside_the_scale_and_second_sheets(panel):
     ws, panel_id, codes = panel
-    reviewer = ws.store.reviewer_by_code(codes["王芳"])
+    reviewer = reviewer_by_code(ws.store, codes["王芳"])
     with pytest.raises(StoreError, match="outside the rubric scale"):
         ws.store.submit_sheet(reviewer["id"], "P0001", {"relevance": 11}, conflict=False, submission_id="s-0000000001")
     assert ws.store.submitted_sheets(panel_id) == set()  # nothing half-written

@@ -3,8 +3,6 @@ stored hashed), their score sheets. Used by the ``scoring`` and ``tally`` pages.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -16,21 +14,6 @@ from toolkit.store import schema
 if TYPE_CHECKING:
     import pandas as pd
 
-CODE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
-
-
-def hash_code(code: str) -> str:
-    """Reviewer codes are random (≈ 38 bits), so a plain SHA-256 is enough to keep them
-    out of the database; lookups are by hash."""
-    normal = "".join(ch for ch in (code or "").upper() if ch.isalnum())
-    return hashlib.sha256(("linli-reviewer:" + normal).encode()).hexdigest()
-
-
-def new_reviewer_code() -> str:
-    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-    return f"{chars[:4]}-{chars[4:]}"
-
-
 class PanelsMixin:
     """Methods of :class:`toolkit.store.Store` for scoring panels."""
 
@@ -41,14 +24,13 @@ class PanelsMixin:
         rubric_ref: str,
         scale: tuple[float, float],
         projects: list[tuple[str, str]],
-        reviewers: list[tuple[str, str]],
+        reviewers: list[tuple[str, str, str]],
         *,
         actor: str = "facilitator",
-    ) -> tuple[int, dict[str, str]]:
-        """Create a panel; return its id and each reviewer's one-time code (shown once)."""
+    ) -> int:
+        """Create a panel. ``reviewers`` are (name, tier, code hash): the store never sees a code."""
         from toolkit.store.core import now_iso
 
-        codes: dict[str, str] = {}
         with self.write() as conn:  # type: ignore[attr-defined]
             panel_id = conn.execute(
                 schema.panels.insert().values(
@@ -57,12 +39,10 @@ class PanelsMixin:
             ).inserted_primary_key[0]
             for pid, title in projects:
                 conn.execute(schema.panel_projects.insert().values(panel_id=panel_id, project_id=str(pid), title=title))
-            for rname, tier in reviewers:
-                code = new_reviewer_code()
-                conn.execute(schema.reviewers.insert().values(panel_id=panel_id, name=rname, tier=tier, code_hash=hash_code(code)))
-                codes[rname] = code
-            self._audit(conn, actor, "create", "panel", str(panel_id), {"name": name, "rubric": rubric_ref, "projects": [p for p, _ in projects], "reviewers": [list(r) for r in reviewers]})  # type: ignore[attr-defined]
-        return panel_id, codes
+            for rname, tier, code_hash in reviewers:
+                conn.execute(schema.reviewers.insert().values(panel_id=panel_id, name=rname, tier=tier, code_hash=code_hash))
+            self._audit(conn, actor, "create", "panel", str(panel_id), {"name": name, "rubric": rubric_ref, "projects": [p for p, _ in projects], "reviewers": [[n, t] for n, t, _ in reviewers]})  # type: ignore[attr-defined]
+        return panel_id
 
     def panels(self) -> list[dict]:
         with self.read() as conn:  # type: ignore[attr-defined]
@@ -85,9 +65,9 @@ class PanelsMixin:
             ).mappings().all()
         return {**dict(row), "projects": [tuple(p) for p in projects], "reviewers": [dict(r) for r in reviewers]}
 
-    def reviewer_by_code(self, code: str) -> dict | None:
+    def reviewer_by_hash(self, code_hash: str) -> dict | None:
         with self.read() as conn:  # type: ignore[attr-defined]
-            row = conn.execute(select(schema.reviewers).where(schema.reviewers.c.code_hash == hash_code(code))).mappings().first()
+            row = conn.execute(select(schema.reviewers).where(schema.reviewers.c.code_hash == code_hash)).mappings().first()
         return {k: v for k, v in dict(row).items() if k != "code_hash"} if row else None
 
     def submit_sheet(

@@ -73,12 +73,14 @@ def live_map_page(db: str | None = None) -> w.Widget:
 
 def scoring_page(db: str | None = None) -> w.Widget:
     """Reviewer tablet: enter a reviewer code, score one project at a time."""
+    from toolkit.panels import reviewer_by_code
     from toolkit.settings import load_settings
     from toolkit.store import open_store
     from toolkit.ui.scoring import ScoringForm
 
     settings = load_settings()
-    form = ScoringForm(open_store(db if db is not None else settings.db), _panel_rubric, lang=_page_lang(settings.lang))
+    store = open_store(db if db is not None else settings.db)
+    form = ScoringForm(store, _panel_rubric, lambda code: reviewer_by_code(store, code), lang=_page_lang(settings.lang))
     display(form.root)
     return form.root
 

@@ -40,8 +40,8 @@ def _scale_values(rubric: "Rubric") -> list[int]:
 class ScoringForm:
     """A reviewer's tablet: enter the code, then one project at a time."""
 
-    def __init__(self, store: Any, rubric_for: Callable[[dict], "Rubric"], *, lang: str = "zh") -> None:
-        self.store, self.rubric_for, self.lang = store, rubric_for, lang
+    def __init__(self, store: Any, rubric_for: Callable[[dict], "Rubric"], find_reviewer: Callable[[str], dict | None], *, lang: str = "zh") -> None:
+        self.store, self.rubric_for, self.find_reviewer, self.lang = store, rubric_for, find_reviewer, lang
         self.reviewer: dict | None = None
         self.panel: dict | None = None
         self.rubric: "Rubric | None" = None
@@ -70,7 +70,7 @@ class ScoringForm:
         self.root.add_class("linli-tablet")
 
     def sign_in(self, code: str) -> bool:
-        reviewer = self.store.reviewer_by_code(code)
+        reviewer = self.find_reviewer(code)
         if reviewer is None:
             self.message.value = f'<div class="linli-error">{escape(_t(self.lang, "code_unknown"))}</div>'
             return False
@@ -125,7 +125,7 @@ class ScoringForm:
                 return False
             lo, hi = self.rubric.scale
             if any(not (lo <= Fraction(v) <= hi) for v in values.values()):
-                self.message.value = '<div class="linli-error">value outside the scale</div>'
+                self.message.value = f'<div class="linli-error">{escape(_t(self.lang, "sheet_scale", lo=lo, hi=hi))}</div>'
                 return False
         sid = self.submission_ids.setdefault(pid, new_submission_id())
         try:

@@ -62,6 +62,7 @@ T.update(
         "conflict": Label("我与这个项目有利益关系，申请回避（不打分）", "I have a conflict of interest with this project (no scores)"),
         "submit_sheet": Label("提交这个项目的评分", "Submit scores for this project"),
         "sheet_done": Label("已提交", "Submitted"),
+        "sheet_scale": Label("分数应在 {lo} 到 {hi} 之间。", "Scores go from {lo} to {hi}."),
         "sheet_missing": Label("请为每一项打分：{names}", "Please score every criterion: {names}"),
         "all_done": Label("您的全部评分已提交，谢谢！", "All your sheets are in. Thank you!"),
         "progress": Label("已提交 {done} / {total} 个项目", "{done} of {total} projects submitted"),
