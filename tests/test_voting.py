@@ -134,3 +134,12 @@ def test_closed_round_result_equals_cli_on_exported_pb(store, rule, tmp_path):
     cli = json.loads(out.stdout)
     assert sorted(cli["selected"]) == sorted(closed.result.allocation.selected)
     assert set(closed.result.explanations) == {"A", "B", "C", "D", "E"}
+
+
+def test_paper_entry_only_while_open(store):
+    rid = create_round(store, settings(Approval(min_picks=1, max_picks=3)), scrypt_n=FAST)
+    with pytest.raises(ValidationError):
+        enter_paper(store, rid, "0001", "张敏", {"projects": ["A"]})
+    with pytest.raises(StoreError, match="not open"):  # and the database says the same
+        store.add_paper_entry(rid, "0001", "张敏", "first", {"A": 1})
+    assert len(store.paper_entries_frame(rid)) == 0

@@ -169,7 +169,9 @@ def code_problem(store: "Store", round_id: int, code_text: str) -> Label | None:
 
 def enter_paper(store: "Store", round_id: int, serial: str, operator: str, ballot: Any, *, resolver: bool = False, assisted_by: str | None = None) -> str:
     """One operator's entry of one paper ballot; returns the role it was stored as."""
-    _round, checked = check(store, round_id, ballot)
+    round_, checked = check(store, round_id, ballot)
+    if round_["status"] != "open":
+        raise ValidationError({"round": REFUSED["closed"]})
     PaperEntry(serial, operator, checked, resolution=resolver)  # checks serial and operator
     frame = store.paper_entries_frame(round_id)
     mine = frame[frame.serial == serial] if len(frame) else frame

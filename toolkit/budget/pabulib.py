@@ -14,6 +14,7 @@ import csv
 import gc
 import io
 import math
+import warnings
 from fractions import Fraction
 from os import PathLike
 from pathlib import Path
@@ -79,6 +80,8 @@ def _parse(text: str, path: str | PathLike[str] = "<string>") -> Election:
     path = str(path)
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\r\n" in text:  # every line is right-stripped of "\r" anyway; line numbers do not change
+        text = text.replace("\r\n", "\n")
     lines = text.split("\n")
     starts: dict[str, int] = {}
     order: list[str] = []
@@ -163,7 +166,7 @@ def _parse(text: str, path: str | PathLike[str] = "<string>") -> Election:
     index = {p.id: i for i, p in enumerate(projects)}
 
     # VOTES
-    header, header_line, vote_rows = body("votes", len(lines))
+    header, header_line, _ = body("votes", min(starts["votes"] + 2, len(lines)))
     if "vote" not in header:
         raise PabulibError(path, "VOTES header has no 'vote' column", line=header_line, field="vote",
                            fix="the header must contain voter_id;vote")
@@ -171,7 +174,11 @@ def _parse(text: str, path: str | PathLike[str] = "<string>") -> Election:
     if scored and "points" not in header:
         raise PabulibError(path, f"{vote_type} VOTES need a 'points' column", line=header_line,
                            field="points", fix="add a points column: one number per voted project")
-    ballots, points_scale = _parse_votes(path, header, vote_rows, index, scored)
+    fast = _parse_votes_fast(header, lines, header_line, index, scored)
+    if fast is None:  # unusual input (quotes, blank lines, errors ...): the general row-by-row reader
+        vote_rows = [(j + 1, lines[j].rstrip("\r")) for j in range(header_line, len(lines)) if lines[j].strip()]
+        fast = _parse_votes(path, header, vote_rows, index, scored)
+    ballots, points_scale = fast
     if "num_votes" in meta and meta["num_votes"].strip() != str(ballots.count):
         raise PabulibError(path, f"META says num_votes={meta['num_votes']} but VOTES has {ballots.count} rows",
                            field="num_votes",
@@ -199,6 +206,129 @@ def _project(pid: str, cost: int, header: list[str], parts: list[str]) -> Projec
     return Project(pid, cost, name=row.get("name", ""), categories=listed("category", "categories"),
                    targets=listed("target", "targets"), latitude=coord("latitude"),
                    longitude=coord("longitude"), fields=tuple(zip(header, (p for p in parts))))
+
+
+def _parse_votes_fast(header, lines, first, index, scored) -> tuple[Ballots, int] | None:
+    """The VOTES section of a well-formed file in bulk: the whole block is split at once, columns are
+    list slices, and every ballot is mapped to project indices in one pass over all tokens.  Returns
+    ``None`` at anything unusual (quotes, stray carriage returns, blank or short lines, empty votes,
+    unknown ids, spaces, non-integer points, duplicates) -- :func:`_parse_votes` then reads the rows
+    one by one and reports the exact line of any error."""
+    width = len(header)
+    vote_col = header.index("vote")
+    points_col = header.index("points") if scored else -1
+    id_col = header.index("voter_id") if "voter_id" in header else -1
+    end = len(lines)
+    while end > first and not lines[end - 1].strip():
+        end -= 1
+    n = end - first
+    if n <= 0:
+        return None
+    block = "\n".join(lines[first:end])
+    if '"' in block or "\r" in block or "\n\n" in block:
+        return None
+    flat = block.replace("\n", ";").split(";")
+    if len(flat) != n * width:
+        return None
+    if width > 1 and n > 1:
+        raw = np.frombuffer(block.encode(), dtype=np.uint8)
+        per_line = np.diff(np.searchsorted(np.flatnonzero(raw == 59), np.flatnonzero(raw == 10)), prepend=0)
+        if np.any(per_line != width - 1):
+            return None
+    votes = flat[vote_col::width]
+    # one pass over every token; a separator token between ballots marks the ballot boundaries
+    if any(k.lower() == "none" for k in index):
+        return None
+    coded = None
+    numeric = _numeric_ids(index)
+    if numeric is not None:  # ids are plain numbers: numpy reads them straight from the joined text
+        values = _int_tokens(",-1,".join(votes))
+        if values is not None:
+            hit = values >= 0
+            if values.size and int(values.max()) < numeric.shape[0]:
+                coded = np.where(hit, numeric[np.where(hit, values, 0)], -1)
+                if np.any(coded[hit] < 0):
+                    return None
+    if coded is None:
+        lookup = dict(index)
+        sep = "\x00"
+        if sep in lookup:
+            return None
+        lookup[sep] = -1
+        tokens = (",\x00,".join(votes)).split(",")
+        try:
+            coded = np.fromiter(map(lookup.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        except KeyError:  # empty vote, "none", spaces or an unknown id
+            return None
+    bounds = np.flatnonzero(coded < 0)
+    if bounds.shape[0] != n - 1:
+        return None
+    items = coded[coded >= 0]
+    ends = np.empty(n, dtype=np.int64)
+    ends[: n - 1] = bounds - np.arange(n - 1)
+    ends[n - 1] = items.shape[0]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1:] = ends
+    lengths = np.diff(indptr)
+    if lengths.min() <= 0:
+        return None
+    voters = np.repeat(np.arange(n), lengths)
+    key = voters * (len(index) + 1) + items
+    srt = np.sort(key)
+    if np.any(srt[1:] == srt[:-1]):
+        return None
+    points = None
+    if scored:
+        # separators sit where the vote separators are iff every ballot has as many points as projects
+        pcoded = _int_tokens(",-1,".join(flat[points_col::width]))
+        if pcoded is None or pcoded.shape != coded.shape or not np.array_equal(np.flatnonzero(pcoded < 0), bounds):
+            return None
+        points = pcoded[coded >= 0]
+    others = [c for c in range(width) if c not in (vote_col, points_col, id_col)]
+    ballots = Ballots(
+        indptr=indptr, items=items, points=points,
+        voter_ids=tuple(map(str.strip, flat[id_col::width])) if id_col >= 0 else tuple(map(str, range(n))),
+        columns=tuple(header[c] for c in others),
+        rows=tuple(zip(*(flat[c::width] for c in others))) if others else (),
+    )
+    return ballots, 1
+
+
+_POW10 = np.array([10 ** k for k in range(1, 19)], dtype=np.int64)
+
+
+def _int_tokens(joined: str) -> np.ndarray | None:
+    """The comma-separated integers of ``joined`` if every token is a plain non-negative decimal
+    (no sign, spaces or leading zeros) or the separator ``-1``; else ``None``.  numpy parses the text;
+    comparing the text length with the length of the canonical spelling of what it read proves that
+    every token was canonical (any other spelling of a number is longer)."""
+    if not joined or len(joined) > 10**9:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            values = np.fromstring(joined, dtype=np.int64, sep=",")
+        except (ValueError, DeprecationWarning):
+            return None
+    if values.shape[0] != joined.count(",") + 1 or np.any(values < -1):
+        return None
+    digits = np.where(values < 0, 2, 1 + np.searchsorted(_POW10, values, side="right"))
+    if int(digits.sum()) + values.shape[0] - 1 != len(joined):
+        return None
+    return values
+
+
+def _numeric_ids(index: dict[str, int]) -> np.ndarray | None:
+    """number -> project index if every project id is a plain non-negative decimal below 10**7."""
+    top = 0
+    for k in index:
+        if not (k.isascii() and k.isdigit()) or (len(k) > 1 and k[0] == "0") or len(k) > 7:
+            return None
+        top = max(top, int(k))
+    table = np.full(top + 1, -1, dtype=np.int64)
+    for k, i in index.items():
+        table[int(k)] = i
+    return table
 
 
 def _parse_votes(path, header, rows, index, scored) -> tuple[Ballots, int]:

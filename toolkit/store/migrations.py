@@ -109,6 +109,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "screening decisions with triage tickets", lambda conn: schema.screening_decisions.create(conn)),
     Migration(5, "budget rounds, voter codes, ballots, paper entries", _rounds),
     Migration(6, "open budget plans, versions, comments", _plans),
+    Migration(7, "paper entries only while the round is open", lambda conn: guard(
+        conn, "paper_round_open", "paper_entries", "INSERT",
+        "((SELECT status FROM rounds WHERE id = NEW.round_id) <> 'open')", "the round is not open")),
 )
 
 

@@ -212,7 +212,9 @@ class RoundsMixin:
                     )
                 )
                 self._audit(conn, operator, "paper_entry", "round", str(round_id), {"serial": serial, "role": role})  # type: ignore[attr-defined]
-        except IntegrityError:
+        except IntegrityError as exc:
+            if "not open" in str(exc.orig):
+                raise StoreError("the round is not open") from None
             raise StoreError(f"paper ballot {serial} already has a {role} entry") from None
 
     def paper_entries_frame(self, round_id: int) -> "pd.DataFrame":

@@ -22,15 +22,6 @@ from toolkit.budget.rules.result import Decision, Step
 from toolkit.budget.rules.spec import RuleSpec
 
 
-def density_key(total: int, cost: int) -> tuple[int, Fraction]:
-    """Sort key (ascending = better) for pabutools' satisfaction density total/cost."""
-    if total > 0:
-        if cost > 0:
-            return (1, -Fraction(total, cost))
-        return (0, Fraction(0))
-    return (1, Fraction(0))
-
-
 def greedy(election: Election, spec: RuleSpec, totals: list[int], score_name: str,
            initial: tuple[int, ...] = (), step_offset: int = 0):
     """Run greedy on per-project ``totals`` (the satisfaction sums pabutools would compute).

@@ -17,10 +17,18 @@ voter until the outcome either exceeds the budget (then the previous outcome is 
 exhaustive among the projects MES can consider (positive cost and satisfaction) -- exactly pabutools'
 loop.  Quirks kept: zero-cost projects with supporters are funded up front; projects nobody gets
 utility from are never considered by MES (not even by the exhaustiveness test).
+
+How the completion stays fast without skipping anything: where the outcome stays put, ``run_interval``
+certifies a whole range of increments at once (bracketing runs on the lowest and highest budget), with
+galloping widths and bisection when a certificate fails; where it changes, ``run_batch`` runs a block of
+consecutive increments in lockstep on one (members x groups) array -- members share the rounds until
+their decisions part, then continue on separate branches -- and hands any member that needs an exact
+decision it cannot take to the exact single run.  Every increment's outcome is thus known exactly.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -66,6 +74,8 @@ class EqualShares:
         self.u = groups.utils
         self.uf = tuple(x.astype(np.float64) for x in self.u)
         self.supw = tuple(self.w[s] for s in self.sup)
+        self.wsf = tuple(x.astype(np.float64) for x in self.supw)
+        self.wuf = tuple(a * b for a, b in zip(self.wsf, self.uf))
         self.total = [int((self.supw[p] * self.u[p]).sum()) for p in range(m)]
         self.totalf = [float(t) for t in self.total]
         self.free = [p for p in range(m) if self.total[p] > 0 and self.costs[p] == 0]
@@ -75,6 +85,17 @@ class EqualShares:
         self.touch = np.zeros((self.G, len(self.eligible)), dtype=bool)
         for j, p in enumerate(self.eligible):
             self.touch[self.sup[p], j] = True
+        self._overlap: dict[int, np.ndarray] = {}
+        self._touch_bits = np.packbits(self.touch, axis=1)  # rows as bit sets: 8x less to OR together
+
+    def overlap(self, j: int) -> np.ndarray:
+        """Which eligible projects share a supporter group with eligible project ``j`` (whose budgets a
+        payment for ``j`` changes); cached across runs."""
+        row = self._overlap.get(j)
+        if row is None:
+            bits = np.bitwise_or.reduce(self._touch_bits[self.sup[self.eligible[j]]], axis=0)
+            row = self._overlap[j] = np.unpackbits(bits, count=self.touch.shape[1]).astype(bool)
+        return row
 
     # ---- exact money (lazy: a round's exact rho is computed only when some decision needs it) ------
     def _exact_rho_k(self, k: int) -> Fraction:
@@ -85,6 +106,22 @@ class EqualShares:
             self.rhos[k] = rho
         return rho
 
+    def _dot(self, s: np.ndarray) -> Fraction:
+        """Exactly ``sum_j rho_j * s[j]`` over the first ``len(s)`` rounds (``s``: integers).
+
+        Summed over one common denominator -- integer products, one gcd at the end -- instead of a chain
+        of ``Fraction`` additions whose every step reduces ever larger numbers."""
+        nz = np.nonzero(s)[0]
+        if nz.size == 0:
+            return Fraction(0)
+        rhos = [self._exact_rho_k(int(j)) for j in nz]
+        if len(rhos) == 1:
+            return rhos[0] * int(s[nz[0]])
+        dens = [r.denominator for r in rhos]
+        common = math.lcm(*dens)
+        num = sum(r.numerator * (common // d) * int(c) for r, d, c in zip(rhos, dens, s[nz].tolist()))
+        return Fraction(num, common)
+
     def _exact_sum_at(self, k: int, groups: np.ndarray, weights: np.ndarray) -> Fraction:
         """Exact sum of weight x budget over ``groups`` at the start of round ``k``."""
         if groups.size == 0:
@@ -93,9 +130,7 @@ class EqualShares:
         gs, ws = groups[nz], weights[nz]
         total = Fraction(int(ws.sum())) * self.b0
         if k and gs.size:
-            s = (ws[:, None] * self.paid[gs, :k]).sum(axis=0)
-            for j in np.nonzero(s)[0]:
-                total -= self._exact_rho_k(int(j)) * int(s[j])
+            total -= self._dot((ws[:, None] * self.paid[gs, :k]).sum(axis=0))
         return total
 
     def _exact_sum(self, groups: np.ndarray, weights: np.ndarray) -> Fraction:
@@ -104,11 +139,7 @@ class EqualShares:
     def _exact_budget(self, g: int) -> Fraction:
         if self.zero_round[g] < self.K:
             return Fraction(0)
-        b = self.b0
-        row = self.paid[g, : self.K]
-        for j in np.nonzero(row)[0]:
-            b -= self._exact_rho_k(int(j)) * int(row[j])
-        return b
+        return self.b0 - self._dot(self.paid[g, : self.K])
 
     # ---- affordability -----------------------------------------------------------------------------
     def _affordable(self, p: int) -> bool:
@@ -122,20 +153,40 @@ class EqualShares:
         return self._exact_sum(s, self.supw[p]) >= cost
 
     def _rho_float(self, p: int) -> float:
-        s = self.sup[p]
-        b = self.bf[s]
+        return self._water_level(p, self.bf[self.sup[p]])
+
+    def _water_level(self, p: int, b: np.ndarray) -> float:
+        """Float affordability of ``p`` when its supporter groups hold ``b``: the least rho with
+        ``sum w min(b, rho u) = cost``.  Fixed-point iteration on the capped set (rho only grows, each
+        step caps more groups; usually 1-3 steps), falling back to the sorted sweep."""
         u = self.uf[p]
-        w = self.supw[p]
+        w = self.wsf[p]
+        wb = w * b
+        cost = self.costs[p]
+        rho = cost / self.totalf[p]
+        capped_prev = -1
+        for _ in range(6):
+            capped = b < rho * u
+            nc = int(np.count_nonzero(capped))
+            if nc == capped_prev:
+                return rho
+            capped_prev = nc
+            if nc == 0:
+                return rho
+            denom = self.totalf[p] - float(self.wuf[p][capped].sum())
+            if denom <= 0:
+                break
+            rho = (cost - float(wb[capped].sum())) / denom
         ratio = b / u
         order = np.argsort(ratio, kind="stable")
-        wb = (w * b)[order]
-        wu = (w * u)[order]
-        before = np.cumsum(wb) - wb
-        denom = self.totalf[p] - (np.cumsum(wu) - wu)
+        wbo = wb[order]
+        wuo = self.wuf[p][order]
+        before = np.cumsum(wbo) - wbo
+        denom = self.totalf[p] - (np.cumsum(wuo) - wuo)
         with np.errstate(divide="ignore", invalid="ignore"):
-            rho = (self.costs[p] - before) / denom
-        ok = np.nonzero(rho <= ratio[order] * (1 + 1e-12))[0]
-        return float(rho[ok[0]]) if ok.size else float(rho[-1])
+            rhos = (cost - before) / denom
+        ok = np.nonzero(rhos <= ratio[order] * (1 + 1e-12))[0]
+        return float(rhos[ok[0]]) if ok.size else float(rhos[-1])
 
     def _rho_exact(self, p: int, rho_f: float) -> tuple[Fraction, np.ndarray]:
         """Exact affordability of ``p`` and the mask of its supporter groups that pay all they have."""
@@ -200,6 +251,7 @@ class EqualShares:
         self.rhos: list[Fraction | None] = []
         self.rho_f: list[float] = []
         self.round_info: list[tuple] = []
+        self.capped_masks: list[np.ndarray] = []  # per round: which supporter groups paid all they had
         self.K = 0
         remaining = np.asarray(self.eligible, dtype=np.int64)
         lb = np.array([self.costs[p] / self.totalf[p] for p in remaining]) * (1 - TOL)
@@ -251,7 +303,7 @@ class EqualShares:
                 p = int(remaining[j])
             alive[j] = False
             self._pay(p, rho, float(rho) if rho is not None else rho_f, mask)
-            dirty |= self.touch[self.sup[p]].any(axis=0)
+            dirty |= self.overlap(j)
             selected.append(p)
         rounds: list[Round] = []
         for k in range(self.K):
@@ -260,17 +312,49 @@ class EqualShares:
                 rounds.append(Round(p, Fraction(0), 0, 0, Fraction(0), Fraction(0)))
                 continue
             rho = self._exact_rho_k(k)
-            s_mask = np.isin(self.sup[p], capped)
-            uu = self.u[p][~s_mask]
-            prices = [rho * int(x) for x in np.unique(uu)] if uu.size else []
-            rounds.append(Round(p, rho, int(self.supw[p].sum()), int(cw.sum()),
-                                min(prices) if prices else Fraction(0), max(prices) if prices else Fraction(0)))
+            uu = self.u[p][~self.capped_masks[k]]
+            lo_p, hi_p = (rho * int(uu.min()), rho * int(uu.max())) if uu.size else (Fraction(0), Fraction(0))
+            rounds.append(Round(p, rho, int(self.supw[p].sum()), int(cw.sum()), lo_p, hi_p))
         out = MESRun(self.b0, selected, rounds, ruled_out_round=ruled_out)
         if explain:
             chosen = set(selected)
-            for p in range(len(self.costs)):
-                if p not in chosen and self.sup[p].size:
-                    out.left_of_supporters[p] = self._exact_sum(self.sup[p], self.supw[p])
+            out.left_of_supporters = self._money_left([p for p in range(len(self.costs))
+                                                       if p not in chosen and self.sup[p].size])
+        return out
+
+    def _money_left(self, projects: list[int]) -> dict[int, Fraction]:
+        """Exact money left with the supporters of each project, all at once: per-project sums of what
+        the still-solvent groups paid in every round (float sums of integers, exact below 2**52), then
+        one common denominator for all rounds' rho."""
+        K = self.K
+        if not projects:
+            return {}
+        live = self.zero_round >= K
+        wl = np.where(live, self.w, 0)
+        paid = self.paid[:, :K] * wl[:, None]
+        if K == 0 or float(paid.sum(dtype=np.float64)) >= 2.0 ** 52:
+            return {p: self._exact_sum(self.sup[p], self.supw[p]) for p in projects}
+        # per round, what the still-solvent payers paid, credited to every project they support
+        # (float sums of integers, exact below 2**52 as checked above)
+        rows = self.g.rows
+        m = len(self.costs)
+        paid_by = np.zeros((K, m))
+        for k in range(K):
+            payers = np.flatnonzero(paid[:, k])
+            if payers.size == 0:
+                continue
+            starts, lens = rows[payers], rows[payers + 1] - rows[payers]
+            pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+            paid_by[k] = np.bincount(self.g.row_items[pos], weights=np.repeat(paid[payers, k], lens), minlength=m)
+        paid_by = paid_by.T.astype(np.int64)[projects]
+        live_w = np.array([int(wl[self.sup[p]].sum()) for p in projects], dtype=np.int64)
+        rhos = [self._exact_rho_k(k) for k in range(K)]
+        common = math.lcm(*(r.denominator for r in rhos))
+        scaled = [r.numerator * (common // r.denominator) for r in rhos]
+        out = {}
+        for row, p in enumerate(projects):
+            num = sum(a * c for a, c in zip(scaled, paid_by[row].tolist()) if c)
+            out[p] = int(live_w[row]) * self.b0 - Fraction(num, common)
         return out
 
     def _pay(self, p: int, rho: Fraction | None, rho_f: float, capped: np.ndarray) -> None:
@@ -284,6 +368,7 @@ class EqualShares:
         self.rhos.append(rho)
         self.rho_f.append(rho_f)
         self.round_info.append((p, cs, cw, denom))
+        self.capped_masks.append(capped)
         self.K += 1
         self.bf[cs] = 0.0
         self.zero_round[cs] = k
@@ -291,23 +376,192 @@ class EqualShares:
         self.paid[us, k] = self.u[p][~capped]
         self.bf[us] = np.maximum(self.bf[us] - rho_f * self.uf[p][~capped], 0.0)
 
+    # ---- many initial budgets at once (for add1 completion) ----------------------------------------
+    def _water_level_batch(self, p: int, b: np.ndarray) -> np.ndarray:
+        """``_water_level`` for every row of ``b`` (members x supporter groups of ``p``)."""
+        u = self.uf[p]
+        wu = self.wuf[p]
+        wb = b * self.wsf[p]
+        cost = self.costs[p]
+        total = self.totalf[p]
+        rho = np.full(b.shape[0], cost / total)
+        prev = None
+        for _ in range(8):
+            capped = b < rho[:, None] * u
+            nc = np.count_nonzero(capped, axis=1)
+            if prev is not None and np.array_equal(nc, prev):
+                return rho
+            prev = nc
+            if not nc.any():
+                return rho
+            denom = total - capped @ wu
+            if np.any(denom <= 0):
+                break
+            rho = (cost - (wb * capped).sum(axis=1)) / denom
+        return np.array([self._water_level(p, row) for row in b])
+
+    def run_batch(self, budgets: list[Fraction]) -> list[list[int] | None]:
+        """MES selections for several initial budgets, run in lockstep on a (members x groups) float
+        array while they take the same decisions; members that disagree are split off and continue on
+        their own branch (sharing the work of the common prefix).
+
+        Only decisions that are clear-cut in floats (by the same margins as :meth:`run`) or exact ties
+        between projects whose affordability is exactly ``cost / (utility of supporters with money)``
+        (everyone with money uncapped, the rest holding exactly 0: compared as fractions, then by
+        tie-break rank) are taken here.  A member that needs any other exact decision gets ``None`` and
+        is left to :meth:`run`."""
+        L = len(budgets)
+        out: list[list[int] | None] = [None] * L
+        n_el = len(self.eligible)
+        remaining = self.eligible
+        lb0 = np.array([self.costs[p] / self.totalf[p] for p in remaining]) * (1 - TOL)
+        start = (np.arange(L), np.repeat(np.array([[float(x) for x in budgets]]).T, self.G, axis=1),
+                 lb0, np.ones(n_el, dtype=bool), np.ones(n_el, dtype=bool), np.zeros((L, n_el)),
+                 list(self.free), None)
+        stack = [start]
+        while stack:
+            mem, B, lb, alive, dirty, cached, selected, pending = stack.pop()
+            if pending is not None:  # a branch split off at a decision: make its payment now
+                j, rho_pay = pending
+                self._pay_batch(B, j, rho_pay)
+                alive[j] = False
+                dirty |= self.overlap(j)
+                selected.append(self.eligible[j])
+            while mem.size:
+                idx = np.nonzero(alive)[0]
+                idx = idx[np.argsort(lb[idx], kind="stable")]
+                best = np.full(mem.size, np.inf)
+                bmax = np.inf
+                evaluated: list[int] = []
+                for j in idx.tolist():
+                    if lb[j] > bmax * (1 + 2 * TOL):
+                        break
+                    p = remaining[j]
+                    s = self.sup[p]
+                    if dirty[j]:
+                        Bs = B[:, s]
+                        avail = Bs @ self.wsf[p]
+                        cost = self.costs[p]
+                        yes = avail > cost * (1 + TOL)
+                        no = avail < cost * (1 - TOL)
+                        keep = yes | no
+                        if not keep.all():  # too close to call in floats: exact single runs
+                            mem, B, cached, yes, no, best = mem[keep], B[keep], cached[keep], yes[keep], no[keep], best[keep]
+                            Bs = Bs[keep]
+                            if not mem.size:
+                                break
+                            bmax = float(best.max())
+                        if no.all():
+                            alive[j] = False
+                            continue
+                        if no.any():  # ruled out for some members only: they go on separately
+                            a2 = alive.copy()
+                            a2[j] = False
+                            stack.append((mem[no], B[no], lb.copy(), a2, dirty.copy(), cached[no], list(selected),
+                                          None))
+                            mem, B, cached, best, Bs = mem[yes], B[yes], cached[yes], best[yes], Bs[yes]
+                            bmax = float(best.max())
+                        cached[:, j] = self._water_level_batch(p, Bs)
+                        dirty[j] = False
+                    rho = cached[:, j]
+                    lb[j] = max(lb[j], float(rho.min()) * (1 - TOL))
+                    evaluated.append(j)
+                    np.minimum(best, rho, out=best)
+                    bmax = float(best.max())
+                if not mem.size:
+                    break
+                if not evaluated:
+                    for i in mem:
+                        out[int(i)] = list(selected)
+                    break
+                ev = np.asarray(evaluated)
+                R = cached[:, ev]
+                near = R <= best[:, None] * (1 + 2 * TOL)
+                winner, rho_pay, ok = self._decide_batch(B, cached, ev, near, remaining)
+                if not ok.all():
+                    mem, B, cached, winner, rho_pay = mem[ok], B[ok], cached[ok], winner[ok], rho_pay[ok]
+                    if not mem.size:
+                        break
+                first = winner[0]
+                same = winner == first
+                if not same.all():
+                    for w_other in np.unique(winner[~same]):
+                        sel = winner == w_other
+                        stack.append((mem[sel], B[sel], lb.copy(), alive.copy(), dirty.copy(), cached[sel],
+                                      list(selected), (int(w_other), rho_pay[sel])))
+                    mem, B, cached, rho_pay = mem[same], B[same], cached[same], rho_pay[same]
+                self._pay_batch(B, int(first), rho_pay)
+                alive[first] = False
+                dirty |= self.overlap(first)
+                selected.append(remaining[first])
+        return out
+
+    def _decide_batch(self, B, cached, ev, near, remaining):
+        """Per member: the winning eligible index, the rate it pays at, and whether the decision could be
+        taken here (see :meth:`run_batch`); vectorised over the members sharing a candidate pattern."""
+        L = B.shape[0]
+        colsum = near.sum(axis=0)
+        if colsum.sum() == L and colsum.max() == L:  # every member: the same single candidate
+            j = int(ev[int(np.argmax(colsum))])
+            p = remaining[j]
+            r = cached[:, j]
+            ratio = B[:, self.sup[p]] / self.uf[p]
+            capped = ratio < (r * (1 - TOL))[:, None]
+            ok = ~(capped.all(axis=1) | np.any(~capped & (ratio <= (r * (1 + TOL))[:, None]), axis=1))
+            return np.full(L, j), r.copy(), ok
+        winner = np.full(L, -1)
+        rho_pay = np.zeros(L)
+        ok = np.zeros(L, dtype=bool)
+        if near.shape[1] < 62:
+            code = near.astype(np.int64) @ (np.int64(1) << np.arange(near.shape[1], dtype=np.int64))
+        else:
+            code = np.unique(near, axis=0, return_inverse=True)[1].reshape(-1)
+        c0 = code[0]
+        groups = [(np.arange(L), near[0])] if np.all(code == c0) else \
+            [(np.nonzero(code == c)[0], near[int(np.argmax(code == c))]) for c in np.unique(code)]
+        for rows, pattern in groups:
+            cj = ev[pattern]
+            if cj.size == 1:
+                j = int(cj[0])
+                p = remaining[j]
+                r = cached[rows, j]
+                ratio = B[np.ix_(rows, self.sup[p])] / self.uf[p]
+                capped = ratio < (r * (1 - TOL))[:, None]
+                fine = ~(capped.all(axis=1) | np.any(~capped & (ratio <= (r * (1 + TOL))[:, None]), axis=1))
+                winner[rows] = j
+                rho_pay[rows] = r
+                ok[rows] = fine
+                continue
+            # exact tie candidates: every member must see each of them as "clean"
+            fine = np.ones(rows.size, dtype=bool)
+            exact = []
+            for j in cj.tolist():
+                p = remaining[j]
+                r = cached[rows, j]
+                bs = B[np.ix_(rows, self.sup[p])]
+                live = bs > 0
+                ratio = np.where(live, bs / self.uf[p], np.inf)
+                fine &= live.any(axis=1) & ~np.any(ratio <= (r * (1 + TOL))[:, None], axis=1)
+                rest = self.total[p] - (~live).astype(np.int64) @ (self.supw[p] * self.u[p])
+                exact.append((p, j, rest))
+            for i in np.nonzero(fine)[0]:
+                best = min((Fraction(self.costs[p], int(rest[i])), int(self.rank[p]), j) for p, j, rest in exact)
+                winner[rows[i]] = best[2]
+                rho_pay[rows[i]] = float(best[0])
+                ok[rows[i]] = True
+        return winner, rho_pay, ok
+
+    def _pay_batch(self, B: np.ndarray, j: int, rho: np.ndarray) -> None:
+        p = self.eligible[j]
+        s = self.sup[p]
+        bs = B[:, s]
+        due = rho[:, None] * self.uf[p]
+        B[:, s] = np.where(bs < due * (1 - TOL), 0.0, np.maximum(bs - due, 0.0))
+
     # ---- certified runs over an interval of initial budgets (for add1 completion) ------------------
     def _rho_bounds(self, p: int, b: np.ndarray) -> float:
         """Float affordability of ``p`` if every group had budget ``b[g]``."""
-        s = self.sup[p]
-        bs = b[s]
-        u = self.uf[p]
-        w = self.supw[p]
-        ratio = bs / u
-        order = np.argsort(ratio, kind="stable")
-        wb = (w * bs)[order]
-        wu = (w * u)[order]
-        before = np.cumsum(wb) - wb
-        denom = self.totalf[p] - (np.cumsum(wu) - wu)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rho = (self.costs[p] - before) / denom
-        ok = np.nonzero(rho <= ratio[order] * (1 + 1e-12))[0]
-        return float(rho[ok[0]]) if ok.size else float(rho[-1])
+        return self._water_level(p, b[self.sup[p]])
 
     def run_interval(self, x_lo: Fraction, x_hi: Fraction) -> list[int] | None:
         """The selection MES makes for *every* initial budget in [x_lo, x_hi], or ``None`` if this cannot
@@ -386,7 +640,7 @@ class EqualShares:
             new_hi = hi[s] - r_lo * (1 - eps) * u
             gone = new_hi <= 0  # pays all it has for every budget in the interval: exactly 0 afterwards
             dead[s[gone]] = True
-            idirty |= self.touch[s].any(axis=0)
+            idirty |= self.overlap(j)
             hi[s] = np.where(gone, 0.0, new_hi * (1 + eps) + 1e-12 * float(x_hi))
         return selected
 
@@ -424,31 +678,55 @@ def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completio
     final_b0 = b0
     if state is None:
         # Galloping over increments: where the outcome stays put, certify whole ranges at once
-        # (run_interval), doubling the range; where it changes often, step one increment at a time.
-        width = 1
-        while True:
-            got = None
-            if width > 1:
+        # (run_interval), doubling the range; where it changes often, run a batch of consecutive
+        # increments in lockstep (run_batch), each member exactly as a single run would decide.
+        width = 1  # next range to certify with run_interval (< 2: none)
+        batch = 2  # members of the next lockstep batch
+        done = False
+        while not done:
+            if width >= 2:
                 got = es.run_interval(b0 + (t + 1) * step, b0 + (t + width) * step)
                 if got is None:
+                    width //= 2  # bisect towards the change (a certificate is far cheaper than a batch)
+                    if width >= 16:
+                        continue
                     width = 1
-            if got is None:
-                got = es.run(b0 + (t + 1) * step, explain=False).selected
-                span = 1
-                width = 2 if got == history[-1][1] else 1
-            else:
-                span = width
-                width = min(width * 2, 1 << 40)
-            if got != history[-1][1]:
-                history.append((b0 + (t + 1) * step, got))
-            state = terminal(got)
-            if state == "infeasible":
-                final_b0 = previous_b0
-                break
-            if state == "exhaustive":
-                final_b0 = b0 + (t + 1) * step
-                break
-            t += span
-            previous_b0 = b0 + t * step
+                else:
+                    if got != history[-1][1]:
+                        history.append((b0 + (t + 1) * step, got))
+                    state = terminal(got)
+                    if state == "infeasible":
+                        final_b0 = previous_b0
+                        break
+                    if state == "exhaustive":
+                        final_b0 = b0 + (t + 1) * step
+                        break
+                    t += width
+                    previous_b0 = b0 + t * step
+                    width = min(width * 2, 1 << 40)
+                    continue
+            budgets = [b0 + (t + i) * step for i in range(1, batch + 1)]
+            outs = es.run_batch(budgets)
+            changes = 0
+            for x, got in zip(budgets, outs):
+                if got is None:
+                    got = es.run(x, explain=False).selected
+                if got != history[-1][1]:
+                    history.append((x, got))
+                    changes += 1
+                state = terminal(got)
+                if state == "infeasible":
+                    final_b0 = previous_b0
+                    done = True
+                    break
+                if state == "exhaustive":
+                    final_b0 = x
+                    done = True
+                    break
+                t += 1
+                previous_b0 = x
+            # the outcome changes here, or certificates keep failing: larger batches (cheaper per member)
+            batch = min(batch * 2, 32)
+            width = 1 if changes else batch
     final = es.run(final_b0, explain=explain)
     return final.selected, final, history

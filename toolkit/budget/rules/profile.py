@@ -82,7 +82,7 @@ def group_voters(election: Election, values: np.ndarray) -> Groups:
     items = b.items[keep]
     vals = values[keep]
     n = b.count
-    order = np.lexsort((items, voters))
+    order = np.argsort(voters * (m + 1) + items, kind="stable")
     voters, items, vals = voters[order], items[order], vals[order]
     lengths = np.bincount(voters, minlength=n)
     width = int(lengths.max()) if lengths.size and lengths.max() > 0 else 0
@@ -105,7 +105,7 @@ def group_voters(election: Election, values: np.ndarray) -> Groups:
     if varying:
         table[voters, width + pos] = vals
     table = table[lengths > 0]
-    uniq, counts = np.unique(table, axis=0, return_counts=True)
+    uniq, counts = _unique_rows(table)
     g_items = uniq[:, :width]
     mask = g_items >= 0
     g_len = mask.sum(axis=1)
@@ -117,11 +117,48 @@ def group_voters(election: Election, values: np.ndarray) -> Groups:
     rows = np.zeros(uniq.shape[0] + 1, dtype=np.int64)
     np.cumsum(g_len, out=rows[1:])
     g_of_entry = np.repeat(np.arange(uniq.shape[0]), g_len)
-    order = np.argsort(row_items, kind="stable")
+    # stable sort by project; on 16-bit keys numpy uses a radix sort (~20x faster than on int64)
+    order = np.argsort(row_items.astype(np.int16) if m < 2**15 else row_items, kind="stable")
     bounds = np.searchsorted(row_items[order], np.arange(m + 1))
-    sup = tuple(g_of_entry[order[bounds[p]:bounds[p + 1]]] for p in range(m))
-    uts = tuple(row_utils[order[bounds[p]:bounds[p + 1]]] for p in range(m))
+    by_project, utils_by_project = g_of_entry[order], row_utils[order]
+    bl = bounds.tolist()
+    sup = tuple(by_project[bl[p]:bl[p + 1]] for p in range(m))
+    uts = tuple(utils_by_project[bl[p]:bl[p + 1]] for p in range(m))
     return Groups(counts.astype(np.int64), sup, uts, rows, row_items, row_utils)
+
+
+def _splitmix64(n: int) -> np.ndarray:
+    """n well-mixed odd 64-bit constants (splitmix64), the column weights of the row hash."""
+    out = []
+    x = 0
+    mask = (1 << 64) - 1
+    for _ in range(n):
+        x = (x + 0x9E3779B97F4A7C15) & mask
+        z = x
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        out.append((z ^ (z >> 31)) | 1)
+    return np.array(out, dtype=np.uint64)
+
+
+_MULT = _splitmix64(1024)
+
+
+def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``table`` (in order of first occurrence) and how often each occurs.
+
+    Rows are grouped by a 64-bit hash and the grouping is then verified exactly (every row equals its
+    group's representative); on a hash collision ``np.unique(axis=0)`` -- exact, slower -- is used."""
+    if table.shape[0] == 0 or table.shape[1] == 0 or table.shape[1] > _MULT.shape[0]:
+        return np.unique(table, axis=0, return_counts=True)
+    with np.errstate(over="ignore"):
+        h = (table.astype(np.uint64) * _MULT[: table.shape[1]]).sum(axis=1, dtype=np.uint64)
+    _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
+    reps = table[first]
+    if not np.array_equal(reps[inverse.reshape(-1)], table):
+        return np.unique(table, axis=0, return_counts=True)
+    order = np.argsort(first)
+    return reps[order], counts[order]
 
 
 def tie_ranks(election: Election, spec: RuleSpec) -> np.ndarray:
