@@ -26,6 +26,12 @@ def panel(db_url):
     return ws, panel_id, codes
 
 
+def tally_rows(ws, panel_id):
+    from toolkit.scoring import rows_from_frame
+
+    return rows_from_frame(ws.store.panel_scores(panel_id))
+
+
 def rubric_for(panel):
     return load_rubric(panel["rubric"])
 
@@ -66,6 +72,12 @@ def test_two_reviewers_then_lock_and_export(panel):
             picker.value = (7 + j) % 11
         assert b.submit()
     assert tally.tick() and tally.locked and "已锁定" in tally.missing.value
+    # Once final, the tally says how robust the order is (same seeded computation as the CLI).
+    from toolkit.scoring import sensitivity
+
+    expected = sensitivity(tally_rows(ws, panel_id), load_rubric("selection"), k=2, draws=400, seed=0)
+    shown = re.findall(r'<li data-project="([^"]+)">[^<]*: (\d+)%</li>', tally.sensitivity.value)
+    assert shown == [(pid, f"{p * 100:.0f}") for pid, p in expected.top_k]
     assert ws.store.panel(panel_id)["locked_at"] is not None
 
     # The database refuses a late sheet, whatever a page sends.

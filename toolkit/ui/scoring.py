@@ -162,10 +162,11 @@ class Tally(LivePoller):
         self.missing = w.HTML()
         self.ranking = w.HTML()
         self.agreement = w.HTML()
+        self.sensitivity = w.HTML()
         self.export = w.HTML()
         title = w.HTML(f'<div class="linli-big">{escape(_t(lang, "tally_title"))} · {escape(self.panel["name"])}</div>')
         whatif = w.VBox([w.HTML(f"<b>{escape(_t(lang, 'tally_weights'))}</b>"), *self.weights.values()])
-        self.root = w.VBox([title, self.sheets, self.missing, self.ranking, self.agreement, whatif, self.export], layout=w.Layout(width="1880px"))
+        self.root = w.VBox([title, self.sheets, self.missing, self.ranking, self.agreement, self.sensitivity, whatif, self.export], layout=w.Layout(width="1880px"))
         self.root.add_class("linli-projector")
         self.locked = self.panel["locked_at"] is not None
         self.status = self.sheets
@@ -214,6 +215,23 @@ class Tally(LivePoller):
         agreement = " · ".join(f"{escape(_t(self.lang, 'tier_' + t))}: {'—' if wv is None else f'{float(wv):.2f}'}" for t, wv in ranking.agreement)
         self.agreement.value = f"<div><b>{escape(_t(self.lang, 'tally_agreement'))}</b> {agreement}</div>"
         self.export.value = self._export_links(rows)
+        if self.locked and len(ranking.projects) >= 2:
+            self.sensitivity.value = self._sensitivity(rows, titles)
+
+    def _sensitivity(self, rows: list, titles: dict) -> str:
+        """Once the tally is final: how robust is the ranking to the weights (seeded, ±20 %)."""
+        from toolkit.scoring import sensitivity
+
+        k = min(3, len(titles) - 1) or 1
+        result = sensitivity(rows, self._rubric_now(), k=k, draws=400, seed=0)
+        items = "".join(f'<li data-project="{escape(pid)}">{escape(pid)} {escape(titles.get(pid, ""))}: {p:.0%}</li>' for pid, p in result.top_k)
+        text = f'<div id="linli-sensitivity"><b>{escape(_t(self.lang, "tally_sensitivity", k=k))}</b><ul>{items}</ul>'
+        s = result.smallest
+        if s is not None and s.weight is not None:
+            name = s.weight.split(":", 1)[1]
+            label = next((c.label.get(self.lang) for c in self.rubric.criteria if c.id == name), None) or _t(self.lang, f"tier_{name}")
+            text += f'<div>{escape(_t(self.lang, "tally_swap", weight=label, change=f"{s.change:+.0%}", lower=s.lower, upper=s.upper))}</div>'
+        return text + "</div>"
 
     def _export_links(self, rows: list) -> str:
         from toolkit.scoring import format_score_csv, score_frame

@@ -77,6 +77,8 @@ T.update(
         "tally_agreement": Label("评分一致性（肯德尔 W）", "Agreement (Kendall's W)"),
         "tally_weights": Label("如果权重变化（只影响本屏显示）", "What if the weights change (this screen only)"),
         "tally_export": Label("导出评分", "Export scores"),
+        "tally_sensitivity": Label("权重各浮动 ±20% 时，保持前 {k} 名的概率：", "Chance of staying in the top {k} when every weight moves by up to ±20 %:"),
+        "tally_swap": Label("最小的翻转：{weight} 改变 {change}，{lower} 就会超过 {upper}。", "Smallest flip: changing {weight} by {change} puts {lower} above {upper}."),
         "tier_community": Label("社区众创组", "Community co-creation group"),
         "tier_street": Label("街道设计师", "Street designers"),
         "tier_district": Label("区级导师团", "District mentors"),
