@@ -8,6 +8,7 @@ whether both selected the same projects.
 
     python benchmarks/budget_vs_pabutools.py --max-voters 10000 --rules greedy-votes,mes:cost
     python benchmarks/budget_vs_pabutools.py --files 'Poland_Lodz_2022.pb' --timeout 900
+    python benchmarks/budget_vs_pabutools.py --rules mes:cost:add1 --golden-times mes:cost:add1
 """
 
 from __future__ import annotations
@@ -64,8 +65,13 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=1200, help="seconds per pabutools call")
     ap.add_argument("--oracle-python", default=os.environ.get("LINLI_ORACLE_PYTHON", "/work/oracle-venv/bin/python"))
     ap.add_argument("--json", help="also write all rows to this JSON file")
+    ap.add_argument("--golden-times", default="",
+                    help="comma-separated specs (e.g. mes:cost:add1) whose pabutools time and selection are taken "
+                         "from tests/budget/golden/*.json (recorded when the golden was made) instead of rerunning "
+                         "pabutools; marked 'golden' in the output")
     args = ap.parse_args(argv)
     wanted = [s for s in args.rules.split(",") if s]
+    from_goldens = {s for s in args.golden_times.split(",") if s}
     rows = []
     print(f"{'file':42} {'voters':>7} {'rule':24} {'ours s':>9} {'pabutools s':>12} {'ratio':>8}  same")
     for path in sorted(glob.glob(os.path.join(args.data, args.files)), key=os.path.getsize):
@@ -80,11 +86,15 @@ def main(argv=None) -> int:
         ratio = theirs["parse"] / ours_parse if theirs else float("nan")
         print(f"{name:42} {n:7} {'(parse)':24} {ours_parse:9.4f} {theirs['parse']:12.3f} {ratio:8.1f}", flush=True)
         rows.append({"file": name, "voters": n, "rule": "parse", "ours": ours_parse, "pabutools": theirs["parse"]})
+        golden_file = REPO / "tests/budget/golden" / (Path(path).stem + ".json")
+        golden_times = json.loads(golden_file.read_text())["rules"] if golden_file.exists() else {}
         for spec in rule_specs(election.vote_type):
             if wanted and spec not in wanted:
                 continue
             result = allocate(election, spec)
-            got = oracle(args.oracle_python, path, spec, args.timeout)
+            recorded = golden_times.get(spec) if spec in from_goldens else None
+            got = ({"rule": recorded["seconds"], "selected": recorded["selected"], "golden": True} if recorded
+                   else oracle(args.oracle_python, path, spec, args.timeout))
             if got is None:
                 print(f"{name:42} {n:7} {spec:24} {result.seconds:9.4f} {'>' + str(args.timeout):>12} {'':>8}  (timeout)",
                       flush=True)
@@ -96,9 +106,10 @@ def main(argv=None) -> int:
                 same = sorted(result.selected) == got["selected"]
             ratio = got["rule"] / result.seconds if result.seconds else float("inf")
             print(f"{name:42} {n:7} {spec:24} {result.seconds:9.4f} {got['rule']:12.3f} {ratio:8.1f}  "
-                  f"{'yes' if same else 'NO'}", flush=True)
+                  f"{'yes' if same else 'NO'}{'  (pabutools time from golden)' if got.get('golden') else ''}",
+                  flush=True)
             rows.append({"file": name, "voters": n, "rule": spec, "ours": result.seconds, "pabutools": got["rule"],
-                         "same": same})
+                         "same": same, "pabutools_from_golden": bool(got.get("golden"))})
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

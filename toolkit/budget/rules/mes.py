@@ -38,6 +38,7 @@ from toolkit.budget.election import Election
 from toolkit.budget.rules.profile import Groups
 
 TOL = 1e-9
+BATCH_MAX = 32  # largest lockstep batch of add1 increments
 
 
 @dataclass
@@ -338,24 +339,18 @@ class EqualShares:
         # (float sums of integers, exact below 2**52 as checked above)
         rows = self.g.rows
         m = len(self.costs)
-        paid_by = np.zeros((K, m))
-        for k in range(K):
-            payers = np.flatnonzero(paid[:, k])
-            if payers.size == 0:
-                continue
-            starts, lens = rows[payers], rows[payers + 1] - rows[payers]
-            pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-            paid_by[k] = np.bincount(self.g.row_items[pos], weights=np.repeat(paid[payers, k], lens), minlength=m)
+        gs, ks = np.nonzero(paid)
+        starts, lens = rows[gs], rows[gs + 1] - rows[gs]
+        pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        keys = np.repeat(ks, lens) * m + self.g.row_items[pos]
+        paid_by = np.bincount(keys, weights=np.repeat(paid[gs, ks], lens), minlength=K * m).reshape(K, m)
         paid_by = paid_by.T.astype(np.int64)[projects]
         live_w = np.array([int(wl[self.sup[p]].sum()) for p in projects], dtype=np.int64)
         rhos = [self._exact_rho_k(k) for k in range(K)]
         common = math.lcm(*(r.denominator for r in rhos))
-        scaled = [r.numerator * (common // r.denominator) for r in rhos]
-        out = {}
-        for row, p in enumerate(projects):
-            num = sum(a * c for a, c in zip(scaled, paid_by[row].tolist()) if c)
-            out[p] = int(live_w[row]) * self.b0 - Fraction(num, common)
-        return out
+        scaled = np.array([r.numerator * (common // r.denominator) for r in rhos], dtype=object)
+        nums = paid_by.astype(object) @ scaled  # Python integers, exact
+        return {p: int(live_w[row]) * self.b0 - Fraction(int(nums[row]), common) for row, p in enumerate(projects)}
 
     def _pay(self, p: int, rho: Fraction | None, rho_f: float, capped: np.ndarray) -> None:
         if self.K == self.paid.shape[1]:
@@ -430,7 +425,8 @@ class EqualShares:
             while mem.size:
                 idx = np.nonzero(alive)[0]
                 idx = idx[np.argsort(lb[idx], kind="stable")]
-                best = np.full(mem.size, np.inf)
+                best = np.empty(mem.size)
+                best.fill(np.inf)
                 bmax = np.inf
                 evaluated: list[int] = []
                 for j in idx.tolist():
@@ -444,17 +440,19 @@ class EqualShares:
                         cost = self.costs[p]
                         yes = avail > cost * (1 + TOL)
                         no = avail < cost * (1 - TOL)
-                        keep = yes | no
-                        if not keep.all():  # too close to call in floats: exact single runs
+                        n_yes = int(np.count_nonzero(yes))
+                        n_no = int(np.count_nonzero(no))
+                        if n_yes + n_no < mem.size:  # too close to call in floats: exact single runs
+                            keep = yes | no
                             mem, B, cached, yes, no, best = mem[keep], B[keep], cached[keep], yes[keep], no[keep], best[keep]
                             Bs = Bs[keep]
                             if not mem.size:
                                 break
                             bmax = float(best.max())
-                        if no.all():
+                        if n_yes == 0:
                             alive[j] = False
                             continue
-                        if no.any():  # ruled out for some members only: they go on separately
+                        if n_no:  # ruled out for some members only: they go on separately
                             a2 = alive.copy()
                             a2[j] = False
                             stack.append((mem[no], B[no], lb.copy(), a2, dirty.copy(), cached[no], list(selected),
@@ -726,7 +724,7 @@ def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completio
                 t += 1
                 previous_b0 = x
             # the outcome changes here, or certificates keep failing: larger batches (cheaper per member)
-            batch = min(batch * 2, 32)
+            batch = min(batch * 2, BATCH_MAX)
             width = 1 if changes else batch
     final = es.run(final_b0, explain=explain)
     return final.selected, final, history

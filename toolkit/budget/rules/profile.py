@@ -82,8 +82,6 @@ def group_voters(election: Election, values: np.ndarray) -> Groups:
     items = b.items[keep]
     vals = values[keep]
     n = b.count
-    order = np.argsort(voters * (m + 1) + items, kind="stable")
-    voters, items, vals = voters[order], items[order], vals[order]
     lengths = np.bincount(voters, minlength=n)
     width = int(lengths.max()) if lengths.size and lengths.max() > 0 else 0
     costs = election.costs()
@@ -98,6 +96,8 @@ def group_voters(election: Election, values: np.ndarray) -> Groups:
         empty = np.zeros(0, dtype=np.int64)
         return Groups(np.zeros(0, dtype=np.int64), tuple(empty for _ in range(m)), tuple(empty for _ in range(m)),
                       np.zeros(1, dtype=np.int64), empty, empty)
+    order = np.argsort(voters * (m + 1) + items, kind="stable")
+    voters, items, vals = voters[order], items[order], vals[order]
     pos = np.arange(items.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     cols = 2 * width if varying else width
     table = np.full((n, cols), -1, dtype=np.int64)
@@ -152,7 +152,13 @@ def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if table.shape[0] == 0 or table.shape[1] == 0 or table.shape[1] > _MULT.shape[0]:
         return np.unique(table, axis=0, return_counts=True)
     with np.errstate(over="ignore"):
-        h = (table.astype(np.uint64) * _MULT[: table.shape[1]]).sum(axis=1, dtype=np.uint64)
+        z = table.astype(np.uint64) ^ _MULT[: table.shape[1]]  # per-column salt, then splitmix64 mixing
+        z ^= z >> np.uint64(30)
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        z ^= z >> np.uint64(27)
+        z *= np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+        h = z.sum(axis=1, dtype=np.uint64)
     _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
     reps = table[first]
     if not np.array_equal(reps[inverse.reshape(-1)], table):
