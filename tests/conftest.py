@@ -9,7 +9,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# Property tests are deterministic by default, so a run is repeatable; HYPOTHESIS_PROFILE=explore
+# draws fresh examples each run (do that when changing the engines).
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 _counter = itertools.count()

@@ -88,7 +88,7 @@ def textbook_mes_unit_costs(ids, ballots, budget):
             # rho solves sum(min(b_i, rho)) = 1: try each "the k poorest pay all" split
             caps = sorted(money[i] for i in sup)
             for k in range(len(caps)):
-                rho = (1 - sum(caps[:k])) / (len(caps) - k)
+                rho = (1 - sum(caps[:k], Fraction(0))) / (len(caps) - k)  # Fraction, never a float
                 if rho <= caps[k]:
                     break
             if best is None or rho < best[0]:
