@@ -3,11 +3,9 @@ shows it without reload; the resident server refuses staff pages; hostile text s
 
 from __future__ import annotations
 
-import os
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 

@@ -10,7 +10,6 @@ import re
 import pytest
 
 from toolkit.demo import build_demo_database
-from toolkit.store import open_store
 from toolkit.ui.ballot import VotePage
 from toolkit.ui.rounds import PaperDesk, ResultsBoard, RoundDesk
 from toolkit.voting import cast, code_problem, round_settings

@@ -13,7 +13,7 @@ import time
 from fractions import Fraction
 
 from toolkit.budget.explain import explain, explain_all, format_amount
-from toolkit.budget.measures import compare, measure
+from toolkit.budget.measures import compare
 from toolkit.budget.pabulib import read_pabulib
 from toolkit.budget.rules import RULES, allocate
 from toolkit.budget.rules.spec import TIE_BREAKS, RuleSpec

@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from toolkit.budget.election import Election
-from toolkit.budget.rules.profile import money, project_totals, tie_ranks
+from toolkit.budget.rules.profile import project_totals, tie_ranks
 from toolkit.budget.rules.result import Decision, Step
 from toolkit.budget.rules.spec import RuleSpec
 

@@ -670,7 +670,7 @@ def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completio
     history: list[tuple[Fraction, list[int]]] = []
     first = es.run(b0, explain=False)
     history.append((b0, first.selected))
-    previous_b0, previous_sel = b0, first.selected
+    previous_b0 = b0
     state = terminal(first.selected)
     t = 0  # last checked increment
     final_b0 = b0
