@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import toolkit.budget.pabulib as pabulib
 from pbfiles import PABULIB, VALID, shared_election
-from toolkit.budget.rules import profile
+from toolkit.budget.rules import mes_kernel, profile
 from toolkit.budget.rules.mes import EqualShares
 from toolkit.budget.rules.spec import RuleSpec
 from test_properties import elections
@@ -53,10 +53,12 @@ def _shares(e, utility):
     return EqualShares(e, profile.group_voters(e, values), profile.tie_ranks(e, RuleSpec.parse(f"mes:{utility}")))
 
 
-def _check_batch(es, budgets):
-    for x, got in zip(budgets, es.run_batch(budgets)):
+def _check_batch(es, budgets, method="run_batch"):
+    outs = es.run_many(budgets, kernel=True) if method == "kernel" else es.run_batch(budgets)
+    for x, got in zip(budgets, outs):
         if got is not None:  # None: left to the exact single run
             assert got == es.run(x, explain=False).selected, x
+    return outs
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -68,6 +70,16 @@ def test_mes_batch_equals_single_runs(e, count, utility):
     _check_batch(_shares(e, utility), [b0 + i for i in range(count)])
 
 
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elections(), st.integers(1, 12), st.sampled_from(["cost", "cardinality"]))
+def test_mes_compiled_kernel_equals_single_runs(e, count, utility):
+    assert mes_kernel.AVAILABLE  # numba is a dependency: the fast path must be the one tested
+    if e.num_voters == 0:
+        return
+    b0 = Fraction(e.budget, e.num_voters)
+    _check_batch(_shares(e, utility), [b0 + i for i in range(count)], "kernel")
+
+
 @pytest.mark.parametrize("name,utility,start", [("France_Toulouse_2022.pb", "cost", 600),
                                                 ("Poland_Gdansk_2020_Srodmiescie.pb", "points", 0),
                                                 ("US_Stanford_Dataset_PB_Rochester_NY_2019_vote_rankings.pb",
@@ -75,7 +87,11 @@ def test_mes_batch_equals_single_runs(e, count, utility):
 def test_mes_batch_equals_single_runs_on_shared_files(name, utility, start):
     e = shared_election(name)
     b0 = Fraction(e.budget, e.num_voters)
-    _check_batch(_shares(e, utility), [b0 + (start + i) * e.money_scale for i in range(24)])
+    budgets = [b0 + (start + i) * e.money_scale for i in range(24)]
+    es = _shares(e, utility)
+    _check_batch(es, budgets)
+    decided = _check_batch(es, budgets, "kernel")
+    assert sum(x is not None for x in decided) >= 20  # the kernel decides, it does not just pass on
 
 
 @pytest.mark.parametrize("name", ["Poland_Warszawa_2020_Praga-Poludnie.pb", "France_Toulouse_2019.pb"])

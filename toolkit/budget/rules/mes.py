@@ -29,12 +29,14 @@ decision it cannot take to the exact single run.  Every increment's outcome is t
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
 from toolkit.budget.election import Election
+from toolkit.budget.rules import mes_kernel
 from toolkit.budget.rules.profile import Groups
 
 TOL = 1e-9
@@ -88,6 +90,7 @@ class EqualShares:
             self.touch[self.sup[p], j] = True
         self._overlap: dict[int, np.ndarray] = {}
         self._touch_bits = np.packbits(self.touch, axis=1)  # rows as bit sets: 8x less to OR together
+        self._batch_seconds = 0.0
 
     def overlap(self, j: int) -> np.ndarray:
         """Which eligible projects share a supporter group with eligible project ``j`` (whose budgets a
@@ -372,6 +375,53 @@ class EqualShares:
         self.bf[us] = np.maximum(self.bf[us] - rho_f * self.uf[p][~capped], 0.0)
 
     # ---- many initial budgets at once (for add1 completion) ----------------------------------------
+    def run_many(self, budgets: list[Fraction], kernel: bool | None = None) -> list[list[int] | None]:
+        """MES selections for several initial budgets, or ``None`` where a member needs an exact
+        decision: the compiled float kernel (one run each) when numba is there, else :meth:`run_batch`;
+        both take the same decisions by the same margins."""
+        # the kernel costs ~0.2 s to load in a new process (2-3 s to compile the first time): use it once
+        # it is loaded, or once the lockstep batches have taken longer than that in this completion
+        if kernel is None:
+            kernel = mes_kernel.loaded() or self._batch_seconds > 0.25
+        arrays = self._kernel_arrays() if kernel else None
+        if arrays is None:
+            t = time.perf_counter()
+            out_b = self.run_batch(budgets)
+            self._batch_seconds += time.perf_counter() - t
+            return out_b
+        out = np.empty(max(len(self.eligible), 1), dtype=np.int64)
+        res: list[list[int] | None] = []
+        for x in budgets:
+            n = mes_kernel.mes_float(arrays, float(x), out)
+            res.append(None if n < 0 else list(self.free) + [self.eligible[j] for j in out[:n].tolist()])
+        return res
+
+    def _kernel_arrays(self) -> tuple | None:
+        if not mes_kernel.AVAILABLE or not self.eligible:
+            return None
+        arrays = getattr(self, "_karrays", False)
+        if arrays is not False:
+            return arrays
+        el = self.eligible
+        big = max(max(self.total[p] for p in el), max(self.costs[p] for p in el))
+        if big >= 2 ** 62:  # exact tie comparisons in the kernel use int64
+            self._karrays = None
+            return None
+        lens = np.array([self.sup[p].size for p in el], dtype=np.int64)
+        ptr = np.zeros(len(el) + 1, dtype=np.int64)
+        np.cumsum(lens, out=ptr[1:])
+        grp = np.concatenate([self.sup[p] for p in el]).astype(np.int64)
+        uf = np.concatenate([self.uf[p] for p in el])
+        wf = np.concatenate([self.wsf[p] for p in el])
+        wu_i = np.concatenate([self.supw[p] * self.u[p] for p in el]).astype(np.int64)
+        t = self.touch.astype(np.float32)
+        overlap = (t.T @ t) > 0
+        self._karrays = (self.G, ptr, grp, uf, wf, uf * wf, wu_i,
+                         np.array([float(self.costs[p]) for p in el]), np.array([self.costs[p] for p in el], dtype=np.int64),
+                         np.array([self.totalf[p] for p in el]), np.array([self.total[p] for p in el], dtype=np.int64),
+                         np.array([int(self.rank[p]) for p in el], dtype=np.int64), np.ascontiguousarray(overlap))
+        return self._karrays
+
     def _water_level_batch(self, p: int, b: np.ndarray) -> np.ndarray:
         """``_water_level`` for every row of ``b`` (members x supporter groups of ``p``)."""
         u = self.uf[p]
@@ -704,7 +754,7 @@ def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completio
                     width = min(width * 2, 1 << 40)
                     continue
             budgets = [b0 + (t + i) * step for i in range(1, batch + 1)]
-            outs = es.run_batch(budgets)
+            outs = es.run_many(budgets)
             changes = 0
             for x, got in zip(budgets, outs):
                 if got is None:
