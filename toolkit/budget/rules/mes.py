@@ -611,7 +611,7 @@ class EqualShares:
         """Float affordability of ``p`` if every group had budget ``b[g]``."""
         return self._water_level(p, b[self.sup[p]])
 
-    def run_interval(self, x_lo: Fraction, x_hi: Fraction) -> list[int] | None:
+    def run_interval(self, x_lo: Fraction, x_hi: Fraction, kernel: bool | None = None) -> list[int] | None:
         """The selection MES makes for *every* initial budget in [x_lo, x_hi], or ``None`` if this cannot
         be certified.
 
@@ -620,7 +620,14 @@ class EqualShares:
         budgets at once brackets every run in the interval.  A decision is accepted only when the
         brackets separate by a relative margin far above float rounding; exact ties between projects
         whose affordability is the constant ``cost / total utility`` over the interval are compared as
-        exact fractions with the tie-break."""
+        exact fractions with the tie-break.  Compiled (same steps) once the kernel is loaded."""
+        if kernel is None:
+            kernel = mes_kernel.loaded()
+        arrays = self._kernel_arrays() if kernel else None
+        if arrays is not None:
+            out = np.empty(max(len(self.eligible), 1), dtype=np.int64)
+            n = mes_kernel.mes_interval(arrays, float(x_lo), float(x_hi), out)
+            return None if n < 0 else list(self.free) + [self.eligible[j] for j in out[:n].tolist()]
         eps = 1e-9
         lo = np.full(self.G, float(x_lo) * (1 - eps))
         hi = np.full(self.G, float(x_hi) * (1 + eps))
@@ -730,13 +737,15 @@ def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completio
         # increments in lockstep (run_batch), each member exactly as a single run would decide.
         width = 1  # next range to certify with run_interval (< 2: none)
         batch = 2  # members of the next lockstep batch
+        hold = 0  # certificates to give before the width grows again
         done = False
         while not done:
             if width >= 2:
                 got = es.run_interval(b0 + (t + 1) * step, b0 + (t + width) * step)
                 if got is None:
                     width //= 2  # bisect towards the change (a certificate is far cheaper than a batch)
-                    if width >= 16:
+                    hold = 1  # and do not grow again at once: the next certificates often fail likewise
+                    if width >= (4 if mes_kernel.loaded() else 16):
                         continue
                     width = 1
                 else:
@@ -751,7 +760,10 @@ def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completio
                         break
                     t += width
                     previous_b0 = b0 + t * step
-                    width = min(width * 2, 1 << 40)
+                    if hold:
+                        hold -= 1
+                    else:
+                        width = min(width * 2, 1 << 40)
                     continue
             budgets = [b0 + (t + i) * step for i in range(1, batch + 1)]
             outs = es.run_many(budgets)
@@ -773,8 +785,12 @@ def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completio
                     break
                 t += 1
                 previous_b0 = x
-            # the outcome changes here, or certificates keep failing: larger batches (cheaper per member)
-            batch = min(batch * 2, BATCH_MAX)
-            width = 1 if changes else batch
+            # the outcome changes here, or certificates keep failing: larger batches (cheaper per member);
+            # with the compiled kernel, where the outcome stayed put, back to small batches and certificates
+            if changes or not mes_kernel.loaded():
+                batch = min(batch * 2, BATCH_MAX)
+            else:
+                batch = max(2, batch // 2)
+            width = 1 if changes else max(batch, 2)
     final = es.run(final_b0, explain=explain)
     return final.selected, final, history

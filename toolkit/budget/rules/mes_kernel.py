@@ -26,11 +26,17 @@ TOL = 1e-9
 AVAILABLE = importlib.util.find_spec("numba") is not None and not os.environ.get("LINLI_NO_KERNEL")
 
 
-def _water_level(ptr0, ptr1, grp, uf, wf, wuf, B, cost, total):
-    """Least rho with sum w min(b, rho u) = cost over one project's supporters (floats)."""
+def _water_level(ptr0, ptr1, grp, uf, wf, wuf, B, cost, total, start):
+    """Least rho with sum w min(b, rho u) = cost over one project's supporters (floats).
+
+    Newton steps on the concave piecewise-linear ``sum w min(b, rho u)`` from ``start``, a lower bound
+    (an earlier round's rho: rho only grows as money is spent): every step stays below the answer, each
+    caps more groups; after 12 steps, the sorted sweep."""
     rho = cost / total
+    if start > rho:
+        rho = start
     prev = -1
-    for _ in range(8):
+    for _ in range(12):
         nc = 0
         wb_c = 0.0
         wu_c = 0.0
@@ -123,7 +129,7 @@ def _mes_float(b0, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, t
                     continue
                 if not avail > cost * (1 + TOL):
                     return -1
-                cached[j] = _water_level(p0, p1, grp, uf, wf, wuf, B, cost, totals_f[j])
+                cached[j] = _water_level(p0, p1, grp, uf, wf, wuf, B, cost, totals_f[j], lb[j])
                 dirty[j] = False
             rho = cached[j]
             lo = rho * (1 - TOL)
@@ -215,17 +221,26 @@ def _mes_float(b0, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, t
 
 
 _compiled = None
+_compiled_interval = None
 
 
 def _compile():
-    global _compiled, _water_level, _gcd
+    global _compiled, _compiled_interval, _water_level, _gcd
     from numba import njit
 
     # the helpers must be compiled before the function that calls them looks them up
     _water_level = njit(cache=True, nogil=True)(_water_level)
     _gcd = njit(cache=True)(_gcd)
     _compiled = njit(cache=True, nogil=True)(_mes_float)
+    _compiled_interval = njit(cache=True, nogil=True)(_mes_interval)
     return _compiled
+
+
+def mes_interval(arrays: tuple, x_lo: float, x_hi: float, out: np.ndarray) -> int:
+    """Run :func:`_mes_interval` compiled."""
+    if _compiled is None:
+        _compile()
+    return _compiled_interval(x_lo, x_hi, *arrays, out)
 
 
 def loaded() -> bool:
@@ -236,3 +251,160 @@ def mes_float(arrays: tuple, b0: float, out: np.ndarray) -> int:
     """Run :func:`_mes_float` compiled (compiling or loading it from the disk cache on first use)."""
     fn = _compiled or _compile()
     return fn(b0, *arrays, out)
+
+
+def _mes_interval(x_lo, x_hi, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, totals_i, rank, overlap,
+                  out):
+    """:meth:`EqualShares.run_interval` compiled: the selection MES makes for every initial budget in
+    [x_lo, x_hi] (winners as eligible indices in ``out``; returns how many), or -1 if that cannot be
+    certified by bracketing runs on the lowest and highest budgets (same margins, same exact tie rule)."""
+    eps = 1e-9
+    E = costs_f.shape[0]
+    lo = np.full(G, x_lo * (1 - eps))
+    hi = np.full(G, x_hi * (1 + eps))
+    dead = np.zeros(G, dtype=np.bool_)
+    lb = np.empty(E)
+    for j in range(E):
+        lb[j] = costs_f[j] / totals_f[j] * (1 - eps)
+    alive = np.ones(E, dtype=np.bool_)
+    idirty = np.ones(E, dtype=np.bool_)
+    c_lo = np.zeros(E)
+    c_hi = np.zeros(E)
+    c_const = np.zeros(E, dtype=np.bool_)
+    c_rest = np.zeros(E, dtype=np.int64)
+    evaluated = np.empty(E, dtype=np.int64)
+    n_sel = 0
+    while True:
+        n_alive = 0
+        for j in range(E):
+            if alive[j]:
+                n_alive += 1
+        if n_alive == 0:
+            break
+        idx = np.empty(n_alive, dtype=np.int64)
+        keys = np.empty(n_alive)
+        k = 0
+        for j in range(E):
+            if alive[j]:
+                idx[k] = j
+                keys[k] = lb[j]
+                k += 1
+        order = np.argsort(keys, kind="mergesort")
+        best_hi = np.inf
+        n_ev = 0
+        for oi in range(n_alive):
+            j = idx[order[oi]]
+            if lb[j] > best_hi * (1 + 4 * eps):
+                break
+            if not idirty[j]:
+                evaluated[n_ev] = j
+                n_ev += 1
+                if c_hi[j] < best_hi:
+                    best_hi = c_hi[j]
+                continue
+            p0 = ptr[j]
+            p1 = ptr[j + 1]
+            cost = costs_f[j]
+            a_hi = 0.0
+            a_lo = 0.0
+            for e in range(p0, p1):
+                a_hi += wf[e] * hi[grp[e]]
+                a_lo += wf[e] * lo[grp[e]]
+            if a_hi < cost * (1 - eps):
+                alive[j] = False
+                continue
+            if a_lo < cost * (1 + eps):
+                return -1
+            w_hi = _water_level(p0, p1, grp, uf, wf, wuf, hi, cost, totals_f[j], lb[j])
+            r_lo = w_hi * (1 - eps)
+            r_hi = _water_level(p0, p1, grp, uf, wf, wuf, lo, cost, totals_f[j], w_hi * (1 - 1e-12)) * (1 + eps)
+            if r_lo > lb[j]:
+                lb[j] = r_lo
+            const = False
+            rest = totals_i[j]
+            live_any = False
+            min_ratio = np.inf
+            for e in range(p0, p1):
+                g = grp[e]
+                if dead[g]:
+                    rest -= wu_i[e]
+                else:
+                    live_any = True
+                    ratio = lo[g] / uf[e]
+                    if ratio < min_ratio:
+                        min_ratio = ratio
+            if rest > 0 and live_any:
+                base = costs_i[j] / rest
+                if min_ratio > base * (1 + 4 * eps):
+                    # everyone with money is uncapped across the whole interval and the others hold
+                    # exactly 0: rho is exactly cost / rest, whatever the initial budget
+                    const = True
+                    r_lo = base
+                    r_hi = base
+            c_lo[j] = r_lo
+            c_hi[j] = r_hi
+            c_const[j] = const
+            c_rest[j] = rest
+            idirty[j] = False
+            evaluated[n_ev] = j
+            n_ev += 1
+            if r_hi < best_hi:
+                best_hi = r_hi
+        if n_ev == 0:
+            break
+        win = -1
+        n_c = 0
+        wc = 0
+        wr = 0
+        for i in range(n_ev):
+            j = evaluated[i]
+            if c_lo[j] <= best_hi * (1 + 4 * eps):
+                n_c += 1
+                if win < 0:
+                    win = j
+        if n_c > 1:
+            win = -1
+            for i in range(n_ev):
+                j = evaluated[i]
+                if not c_lo[j] <= best_hi * (1 + 4 * eps):
+                    continue
+                if not c_const[j]:
+                    return -1
+                c = costs_i[j]
+                rest = c_rest[j]
+                if win < 0:
+                    win, wc, wr = j, c, rest
+                    continue
+                a = c / rest
+                bb = wc / wr
+                if a < bb * (1 - 1e-12):
+                    win, wc, wr = j, c, rest
+                elif a > bb * (1 + 1e-12):
+                    pass
+                else:
+                    g1 = _gcd(c, rest)
+                    g2 = _gcd(wc, wr)
+                    if c // g1 != wc // g2 or rest // g1 != wr // g2:
+                        return -1
+                    if rank[j] < rank[win]:
+                        win, wc, wr = j, c, rest
+        r_lo = c_lo[win]
+        r_hi = c_hi[win]
+        alive[win] = False
+        out[n_sel] = win
+        n_sel += 1
+        for e in range(ptr[win], ptr[win + 1]):
+            g = grp[e]
+            u = uf[e]
+            nl = lo[g] - r_hi * (1 + eps) * u
+            lo[g] = (nl if nl > 0.0 else 0.0) * (1 - eps)
+            nh = hi[g] - r_lo * (1 - eps) * u
+            if nh <= 0.0:  # pays all it has for every budget in the interval: exactly 0 afterwards
+                dead[g] = True
+                hi[g] = 0.0
+            else:
+                hi[g] = nh * (1 + eps) + 1e-12 * x_hi
+        for j in range(E):
+            if overlap[win, j]:
+                idirty[j] = True
+    return n_sel
