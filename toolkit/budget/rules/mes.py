@@ -725,10 +725,12 @@ def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completio
 
     step = election.money_scale
     history: list[tuple[Fraction, list[int]]] = []
-    first = es.run(b0, explain=False)
-    history.append((b0, first.selected))
+    first = es.run_many([b0])[0] if mes_kernel.loaded() else None  # the final run below is the exact one
+    if first is None:
+        first = es.run(b0, explain=False).selected
+    history.append((b0, first))
     previous_b0 = b0
-    state = terminal(first.selected)
+    state = terminal(first)
     t = 0  # last checked increment
     final_b0 = b0
     if state is None:
