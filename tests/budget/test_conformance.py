@@ -39,3 +39,23 @@ def test_outcome_equals_pabutools(name, spec):
     else:
         assert sorted(result.selected) == golden["selected"]
         assert result.total_cost == Fraction(golden["total_cost"])
+
+
+COMPLETION_CASES = [(n, s) for n, s in CASES if ":add1" in s]
+
+
+@pytest.mark.parametrize("path", ["numpy", "compiled"])
+@pytest.mark.parametrize("name,spec", COMPLETION_CASES, ids=[f"{n[:-3]}-{s}" for n, s in COMPLETION_CASES])
+def test_completion_equals_pabutools_on_both_paths(name, spec, path, monkeypatch):
+    """The add1 completion gives pabutools' outcome with the compiled kernel used from the first step and
+    with the numpy path only (which path a run takes otherwise depends on what ran before it)."""
+    from toolkit.budget.rules import mes_kernel
+    if path == "compiled":
+        mes_kernel._compile()
+        monkeypatch.setattr(mes_kernel, "loaded", lambda: True)
+    else:
+        monkeypatch.setattr(mes_kernel, "loaded", lambda: False)
+        monkeypatch.setattr(mes_kernel, "AVAILABLE", False)
+    golden = GOLDENS[name[:-3]]["rules"][spec]
+    result = allocate(shared_election(name), spec)
+    assert sorted(result.selected) == golden["selected"]

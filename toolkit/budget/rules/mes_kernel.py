@@ -226,6 +226,8 @@ _compiled_interval = None
 
 def _compile():
     global _compiled, _compiled_interval, _water_level, _gcd
+    if _compiled is not None:
+        return _compiled
     from numba import njit
 
     # the helpers must be compiled before the function that calls them looks them up
