@@ -335,18 +335,32 @@ class EqualShares:
             return {}
         live = self.zero_round >= K
         wl = np.where(live, self.w, 0)
-        paid = self.paid[:, :K] * wl[:, None]
-        if K == 0 or float(paid.sum(dtype=np.float64)) >= 2.0 ** 52:
+        if K == 0:
             return {p: self._exact_sum(self.sup[p], self.supw[p]) for p in projects}
-        # per round, what the still-solvent payers paid, credited to every project they support
-        # (float sums of integers, exact below 2**52 as checked above)
-        rows = self.g.rows
+        # who paid in each round (the winner's supporters that were not capped), still solvent at the end
+        lens_k = [self.sup[self.round_info[k][0]].size - int(self.capped_masks[k].sum()) for k in range(K)]
+        gs = np.concatenate([self.sup[self.round_info[k][0]][~self.capped_masks[k]] for k in range(K)])
+        ks = np.repeat(np.arange(K), lens_k)
+        keep = live[gs]
+        gs, ks = gs[keep], ks[keep]
+        vals = self.paid[gs, ks] * wl[gs]
+        if float(vals.sum(dtype=np.float64)) >= 2.0 ** 52:
+            return {p: self._exact_sum(self.sup[p], self.supw[p]) for p in projects}
+        # per round, what they paid, credited to every project in question they support (rows restricted
+        # to those projects; float sums of integers, exact below 2**52 as checked above)
         m = len(self.costs)
-        gs, ks = np.nonzero(paid)
-        starts, lens = rows[gs], rows[gs + 1] - rows[gs]
+        wanted = np.zeros(m, dtype=bool)
+        wanted[projects] = True
+        in_rows = wanted[self.g.row_items]
+        counts = np.add.reduceat(in_rows.astype(np.int64), self.g.rows[:-1]) if in_rows.size else np.zeros(self.G, np.int64)
+        counts[self.g.rows[:-1] == self.g.rows[1:]] = 0  # reduceat of an empty row gives the next element
+        rows = np.zeros(self.G + 1, dtype=np.int64)
+        np.cumsum(counts, out=rows[1:])
+        items = self.g.row_items[in_rows]
+        starts, lens = rows[gs], counts[gs]
         pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-        keys = np.repeat(ks, lens) * m + self.g.row_items[pos]
-        paid_by = np.bincount(keys, weights=np.repeat(paid[gs, ks], lens), minlength=K * m).reshape(K, m)
+        keys = np.repeat(ks, lens) * m + items[pos]
+        paid_by = np.bincount(keys, weights=np.repeat(vals, lens), minlength=K * m).reshape(K, m)
         paid_by = paid_by.T.astype(np.int64)[projects]
         live_w = np.array([int(wl[self.sup[p]].sum()) for p in projects], dtype=np.int64)
         rhos = [self._exact_rho_k(k) for k in range(K)]
