@@ -32,6 +32,7 @@ max-welfare:U           max_additive_utilitarian_welfare(sat_class=U); the golde
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import hashlib
 import json
@@ -50,6 +51,8 @@ from pabutools.election import (
 )
 from pabutools.election.satisfaction.additivesatisfaction import AdditiveSatisfaction
 from pabutools.election.satisfaction.positionalsatisfaction import PositionalSatisfaction
+from pabutools.fractions import frac
+from pabutools.rules.mes import mes_rule
 from pabutools.rules import (
     greedy_utilitarian_welfare,
     max_additive_utilitarian_welfare,
@@ -102,6 +105,45 @@ def specs_for(vote_type: str) -> list[str]:
     return specs
 
 
+# --- memory fix for the add1 completion (pabutools 1.2.3) -----------------------------------------------
+# MESVoter.budget_over_sat_project memoises budget / sat(project) in ``budget_over_sat_map`` keyed by
+# (project, current budget).  The map is never emptied, and every add1 round (budget per voter + 1) and every
+# selection inside a round give each voter new budget values, so the map collects ~4 entries per voter per round
+# and is only freed when the rule returns: on Budapest_2023_VIII (918 voters) ~3,700 entries = ~1.15 MB per
+# round (tracemalloc: mes_rule.py:124 tuples + fractions.py:58 mpq values + the old budget mpqs they pin), i.e.
+# gigabytes after a few thousand of the tens of thousands of rounds.  The numbers themselves stay small
+# (budget denominators < 120 bits throughout), so this is a leak, not number growth.
+#
+# The replacement below keeps the very same memo, but only for the voter's *current* budget: when the budget has
+# changed since the last call the map is emptied first.  Result-neutral because the memo is a pure cache: the
+# value stored under (project, budget) is frac(budget, sat.sat_project(project)), and a miss recomputes exactly
+# that value (sat scores are themselves memoised per project, mpq arithmetic is exact), so every call returns a
+# number equal to what the original returns; the map is read nowhere else (only as the sort key of
+# project.supporter_indices in mes_inner_algo, where equal keys give the identical stable order).  Applied only
+# around the add1 call, so all other rules run completely unpatched.
+def _current_budget_over_sat_project(self, proj):
+    budget = self.budget
+    cache = self.budget_over_sat_map
+    if "_memo_budget" not in self.__dict__ or self._memo_budget != budget:
+        cache.clear()  # budget changed: entries for other budgets are just dropped (recomputed if ever needed)
+        self._memo_budget = budget
+    res = cache.get((proj, budget), None)
+    if res is None:
+        res = frac(budget, self.sat.sat_project(proj))
+        cache[(proj, budget)] = res
+    return res
+
+
+@contextlib.contextmanager
+def _bounded_mes_voter_memo():
+    original = mes_rule.MESVoter.budget_over_sat_project
+    mes_rule.MESVoter.budget_over_sat_project = _current_budget_over_sat_project
+    try:
+        yield
+    finally:
+        mes_rule.MESVoter.budget_over_sat_project = original
+
+
 _ADD1_CACHE: dict = {}
 
 
@@ -134,9 +176,9 @@ def run(spec: str, instance, profile):
         # cache holds the profile itself: compared by identity, never confused with a later one)
         if _ADD1_CACHE.get("profile") is not profile or _ADD1_CACHE.get("utility") != utility:
             _ADD1_CACHE.clear()
-            _ADD1_CACHE.update(profile=profile, utility=utility,
-                               alloc=method_of_equal_shares(instance, profile, sat_class=sat,
-                                                            voter_budget_increment=1))
+            with _bounded_mes_voter_memo():  # see the comment above _current_budget_over_sat_project
+                alloc = method_of_equal_shares(instance, profile, sat_class=sat, voter_budget_increment=1)
+            _ADD1_CACHE.update(profile=profile, utility=utility, alloc=alloc)
         alloc = _ADD1_CACHE["alloc"]
         if completion == "add1":
             return alloc
