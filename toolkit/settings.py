@@ -17,6 +17,7 @@
 | LINLI_POOL_SIZE | ``0`` | preheated kernels per page (faster first paint, more memory) |
 | LINLI_POLL_SECONDS | ``1.0`` | how often live pages look for new data |
 | LINLI_LIVE_HOURS | ``8`` | a live page stops polling after this long, so its kernel can be culled |
+| LINLI_NO_KERNEL | unset | ``1``: the MES add1 completion does not use its compiled (numba) kernel |
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ ENV_VARS = (
     "LINLI_POOL_SIZE",
     "LINLI_POLL_SECONDS",
     "LINLI_LIVE_HOURS",
+    "LINLI_NO_KERNEL",
 )
 
 

@@ -151,3 +151,16 @@ def test_compiled_interval_equals_numpy_interval_on_shared_files(name, utility, 
             certified += 1
             assert got == es.run(lo, explain=False).selected == es.run(hi, explain=False).selected
     assert certified  # some certificate was given, so the comparison is not vacuous
+
+
+def test_kernel_can_be_switched_off():
+    import os
+    import subprocess
+    import sys
+    code = "import toolkit.budget.rules.mes_kernel as k; print(k.AVAILABLE)"
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+    out = {flag: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                                env={**os.environ, "LINLI_NO_KERNEL": flag} if flag else
+                                {k: v for k, v in os.environ.items() if k != "LINLI_NO_KERNEL"}).stdout.strip()
+           for flag in ("", "1")}
+    assert out == {"": "True", "1": "False"}
