@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     from toolkit.budget.rules import mes_kernel
     if mes_kernel.AVAILABLE:
         t = time.perf_counter()
-        mes_kernel._compile()
+        mes_kernel.ensure()
         print(f"compiled MES kernel loaded in {time.perf_counter() - t:.2f} s (once per process; "
               "compiled and cached on disk the first time)")
     wanted = [s for s in args.rules.split(",") if s]

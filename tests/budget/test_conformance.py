@@ -51,7 +51,7 @@ def test_completion_equals_pabutools_on_both_paths(name, spec, path, monkeypatch
     with the numpy path only (which path a run takes otherwise depends on what ran before it)."""
     from toolkit.budget.rules import mes_kernel
     if path == "compiled":
-        mes_kernel._compile()
+        assert mes_kernel.ensure()
         monkeypatch.setattr(mes_kernel, "loaded", lambda: True)
     else:
         monkeypatch.setattr(mes_kernel, "loaded", lambda: False)

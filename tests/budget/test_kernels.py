@@ -164,3 +164,20 @@ def test_kernel_can_be_switched_off():
                                 {k: v for k, v in os.environ.items() if k != "LINLI_NO_KERNEL"}).stdout.strip()
            for flag in ("", "1")}
     assert out == {"": "True", "1": "False"}
+
+
+def test_a_kernel_that_cannot_compile_falls_back_to_the_numpy_path(monkeypatch):
+    monkeypatch.setattr(mes_kernel, "AVAILABLE", True)
+    monkeypatch.setattr(mes_kernel, "_compiled", None)
+
+    def broken():
+        raise RuntimeError("no LLVM here")
+
+    monkeypatch.setattr(mes_kernel, "_compile", broken)
+    e = shared_election("France_Toulouse_2022.pb")
+    es = _shares(e, "cost")
+    b0 = Fraction(e.budget, e.num_voters)
+    with pytest.warns(RuntimeWarning, match="numpy path"):
+        got = es.run_many([b0 + 600, b0 + 601], kernel=True)
+    assert mes_kernel.AVAILABLE is False
+    assert got == es.run_batch([b0 + 600, b0 + 601])

@@ -411,7 +411,7 @@ class EqualShares:
         return res
 
     def _kernel_arrays(self) -> tuple | None:
-        if not mes_kernel.AVAILABLE or not self.eligible:
+        if not mes_kernel.AVAILABLE or not self.eligible or not mes_kernel.ensure():
             return None
         arrays = getattr(self, "_karrays", False)
         if arrays is not False:

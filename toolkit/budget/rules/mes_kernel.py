@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 
 import numpy as np
 
@@ -224,25 +225,51 @@ _compiled = None
 _compiled_interval = None
 
 
+def _tiny_instance() -> tuple:
+    """One project, one group: arguments of exactly the types the engine passes (so no second compile)."""
+    i = np.array([0, 1], dtype=np.int64)
+    one_i = np.ones(1, dtype=np.int64)
+    one_f = np.ones(1)
+    return (1, i, np.zeros(1, dtype=np.int64), one_f, one_f, one_f, one_i, one_f, one_i, one_f, one_i,
+            np.zeros(1, dtype=np.int64), np.ones((1, 1), dtype=np.bool_))
+
+
 def _compile():
+    """Compile the kernels (or load them from numba's disk cache) and run them once."""
     global _compiled, _compiled_interval, _water_level, _gcd
     if _compiled is not None:
         return _compiled
     from numba import njit
 
-    # the helpers must be compiled before the function that calls them looks them up
-    _water_level = njit(cache=True, nogil=True)(_water_level)
-    _gcd = njit(cache=True)(_gcd)
-    _compiled = njit(cache=True, nogil=True)(_mes_float)
-    _compiled_interval = njit(cache=True, nogil=True)(_mes_interval)
-    return _compiled
+    # the helpers must be compiled before the functions that call them look them up
+    if not hasattr(_water_level, "py_func"):
+        _water_level = njit(cache=True, nogil=True)(_water_level)
+    if not hasattr(_gcd, "py_func"):
+        _gcd = njit(cache=True)(_gcd)
+    run = njit(cache=True, nogil=True)(_mes_float)
+    interval = njit(cache=True, nogil=True)(_mes_interval)
+    out = np.empty(1, dtype=np.int64)
+    run(1.0, *_tiny_instance(), out)
+    interval(1.0, 1.0, *_tiny_instance(), out)
+    _compiled, _compiled_interval = run, interval
+    return run
 
 
-def mes_interval(arrays: tuple, x_lo: float, x_hi: float, out: np.ndarray) -> int:
-    """Run :func:`_mes_interval` compiled."""
-    if _compiled is None:
+def ensure() -> bool:
+    """True once the kernels are ready; False (the engine then takes its numpy path, with a warning) when
+    numba is missing, switched off, or cannot compile them here."""
+    global AVAILABLE
+    if _compiled is not None:
+        return True
+    if not AVAILABLE:
+        return False
+    try:
         _compile()
-    return _compiled_interval(x_lo, x_hi, *arrays, out)
+    except Exception as exc:  # an odd platform must not stop an allocation: the numpy path is exact too
+        AVAILABLE = False
+        warnings.warn(f"compiled MES kernel unavailable ({exc!r}); using the numpy path", RuntimeWarning)
+        return False
+    return True
 
 
 def loaded() -> bool:
@@ -250,9 +277,13 @@ def loaded() -> bool:
 
 
 def mes_float(arrays: tuple, b0: float, out: np.ndarray) -> int:
-    """Run :func:`_mes_float` compiled (compiling or loading it from the disk cache on first use)."""
-    fn = _compiled or _compile()
-    return fn(b0, *arrays, out)
+    """Run :func:`_mes_float` compiled (call :func:`ensure` first)."""
+    return _compiled(b0, *arrays, out)
+
+
+def mes_interval(arrays: tuple, x_lo: float, x_hi: float, out: np.ndarray) -> int:
+    """Run :func:`_mes_interval` compiled (call :func:`ensure` first)."""
+    return _compiled_interval(x_lo, x_hi, *arrays, out)
 
 
 def _mes_interval(x_lo, x_hi, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, totals_i, rank, overlap,
