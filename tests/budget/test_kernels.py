@@ -181,3 +181,38 @@ def test_a_kernel_that_cannot_compile_falls_back_to_the_numpy_path(monkeypatch):
         got = es.run_many([b0 + 600, b0 + 601], kernel=True)
     assert mes_kernel.AVAILABLE is False
     assert got == es.run_batch([b0 + 600, b0 + 601])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elections(), st.sampled_from(["cost", "cardinality"]))
+def test_compiled_add1_scan_reports_every_outcome_change(e, utility):
+    """The compiled one-by-one scan of add1 increments: its outcome at every increment it covers (the
+    last change reported before it) is the exact run's, and it stops where the completion must."""
+    assert mes_kernel.ensure()
+    if e.num_voters == 0:
+        return
+    es = _shares(e, utility)
+    arrays = es._kernel_arrays()
+    if arrays is None:
+        return
+    b0 = Fraction(e.budget, e.num_voters)
+    first = es.run(b0, explain=False).selected
+    index = {p: j for j, p in enumerate(es.eligible)}
+    free = list(es.free)
+    t_last, status, changes = mes_kernel.add1_scan(arrays, float(b0), 1.0, 40, e.budget,
+                                                   [index[p] for p in first[len(free):]], changes=8)
+    covered = t_last - 1 if status == 3 else t_last
+    outcome = first
+    for t in range(1, covered + 1):
+        for dt, winners in changes:
+            if dt == t:
+                outcome = free + [es.eligible[j] for j in winners]
+        exact = es.run(b0 + t, explain=False).selected
+        assert outcome == exact, t
+        spent = sum(es.costs[p] for p in exact)
+        over = spent > e.budget
+        full = all(p in exact or es.costs[p] + spent > e.budget for p in es.eligible)
+        if t < covered or status in (0, 4):
+            assert not (over or full), t  # the scan went on, so this outcome was not terminal
+        else:
+            assert (status == 1) == over and (status == 2) == (full and not over)

@@ -41,6 +41,8 @@ from toolkit.budget.rules.profile import Groups
 
 TOL = 1e-9
 BATCH_MAX = 32  # largest lockstep batch of add1 increments
+SMALL_ENTRIES = 20_000  # supporter entries up to which the completion first scans increments one by one
+SCAN_FIRST = 256  # how many
 
 
 @dataclass
@@ -389,6 +391,9 @@ class EqualShares:
         self.bf[us] = np.maximum(self.bf[us] - rho_f * self.uf[p][~capped], 0.0)
 
     # ---- many initial budgets at once (for add1 completion) ----------------------------------------
+    def small(self) -> bool:
+        return sum(self.sup[p].size for p in self.eligible) <= SMALL_ENTRIES
+
     def run_many(self, budgets: list[Fraction], kernel: bool | None = None) -> list[list[int] | None]:
         """MES selections for several initial budgets, or ``None`` where a member needs an exact
         decision: the compiled float kernel (one run each) when numba is there, else :meth:`run_batch`;
@@ -747,6 +752,51 @@ def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completio
     state = terminal(first)
     t = 0  # last checked increment
     final_b0 = b0
+
+    def scan(count: int) -> bool:
+        """Increments t+1 .. t+count one by one in the compiled kernel (an exact run where it defers);
+        True when the completion ended there."""
+        nonlocal t, previous_b0, final_b0
+        arrays = es._kernel_arrays()
+        free = list(es.free)
+        index = {p: j for j, p in enumerate(es.eligible)}
+        end = t + count
+        while t < end:
+            t0 = t
+            prev = [index[p] for p in history[-1][1][len(free):]]
+            t_last, status, changes = mes_kernel.add1_scan(arrays, float(b0 + t0 * step), float(step), end - t0,
+                                                           election.budget, prev)
+            for dt, winners in changes:
+                history.append((b0 + (t0 + dt) * step, free + [es.eligible[j] for j in winners]))
+            if status == 1:  # over the budget: the previous increment's outcome stands
+                final_b0 = b0 + (t0 + t_last - 1) * step
+                return True
+            if status == 2:
+                final_b0 = b0 + (t0 + t_last) * step
+                return True
+            if status == 3:  # the kernel defers this increment to the exact run
+                t = t0 + t_last - 1
+                x = b0 + (t + 1) * step
+                got = es.run(x, explain=False).selected
+                if got != history[-1][1]:
+                    history.append((x, got))
+                state = terminal(got)
+                if state == "infeasible":
+                    final_b0 = b0 + t * step
+                    return True
+                if state == "exhaustive":
+                    final_b0 = x
+                    return True
+                t += 1
+            else:
+                t = t0 + t_last
+            previous_b0 = b0 + t * step
+        return False
+
+    if state is None and mes_kernel.loaded() and es.small() and es._kernel_arrays() is not None:
+        # a small election: runs cost microseconds, and most completions end within a few hundred steps
+        if scan(SCAN_FIRST):
+            state = "done"
     if state is None:
         # Galloping over increments: where the outcome stays put, certify whole ranges at once
         # (run_interval), doubling the range; where it changes often, run a batch of consecutive
@@ -781,10 +831,16 @@ def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completio
                     else:
                         width = min(width * 2, 1 << 40)
                     continue
-            budgets = [b0 + (t + i) * step for i in range(1, batch + 1)]
-            outs = es.run_many(budgets)
-            changes = 0
-            for x, got in zip(budgets, outs):
+            if mes_kernel.loaded() and es._kernel_arrays() is not None:
+                n_hist = len(history)
+                done = scan(batch)
+                changes = len(history) - n_hist
+                outs = []
+            else:
+                budgets = [b0 + (t + i) * step for i in range(1, batch + 1)]
+                outs = es.run_many(budgets)
+                changes = 0
+            for x, got in zip(budgets, outs) if outs else ():
                 if got is None:
                     got = es.run(x, explain=False).selected
                 if got != history[-1][1]:

@@ -221,8 +221,60 @@ def _mes_float(b0, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, t
     return n_sel
 
 
+def _add1_scan(b_start, step, t_max, budget, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, totals_i,
+               rank, overlap, prev, n_prev, ch_t, ch_sel, ch_n):
+    """The add1 completion's increments t = 1, 2, ... t_max one by one (initial per-voter budget
+    ``b_start + t * step``), for small elections where a run costs microseconds.
+
+    ``prev[:n_prev]`` is the outcome before the first of them.  Every outcome change is written to
+    ``ch_t`` / ``ch_sel`` (winners, -1 padded) / ``ch_n``.  Returns (t, status): status 0 = t_max reached,
+    1 = the outcome at t exceeds the budget, 2 = it is exhaustive, 3 = the run at t needs exact arithmetic
+    (not counted), 4 = the change buffer is full (t is the last increment handled)."""
+    E = costs_f.shape[0]
+    out = np.empty(E, dtype=np.int64)
+    n_ch = 0
+    for t in range(1, t_max + 1):
+        n = _mes_float(b_start + t * step, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, totals_i,
+                       rank, overlap, out)
+        if n < 0:
+            return t, 3, n_ch
+        same = n == n_prev
+        if same:
+            for i in range(n):
+                if out[i] != prev[i]:
+                    same = False
+                    break
+        if not same:
+            if n_ch == ch_t.shape[0]:
+                return t - 1, 4, n_ch
+            ch_t[n_ch] = t
+            ch_n[n_ch] = n
+            for i in range(E):
+                ch_sel[n_ch, i] = out[i] if i < n else -1
+            n_ch += 1
+            for i in range(n):
+                prev[i] = out[i]
+            n_prev = n
+        spent = 0
+        chosen = np.zeros(E, dtype=np.bool_)
+        for i in range(n):
+            spent += costs_i[out[i]]
+            chosen[out[i]] = True
+        if spent > budget:
+            return t, 1, n_ch
+        exhaustive = True
+        for j in range(E):
+            if not chosen[j] and costs_i[j] + spent <= budget:
+                exhaustive = False
+                break
+        if exhaustive:
+            return t, 2, n_ch
+    return t_max, 0, n_ch
+
+
 _compiled = None
 _compiled_interval = None
+_compiled_scan = None
 
 
 def _tiny_instance() -> tuple:
@@ -236,7 +288,7 @@ def _tiny_instance() -> tuple:
 
 def _compile():
     """Compile the kernels (or load them from numba's disk cache) and run them once."""
-    global _compiled, _compiled_interval, _water_level, _gcd
+    global _compiled, _compiled_interval, _compiled_scan, _water_level, _gcd
     if _compiled is not None:
         return _compiled
     from numba import njit
@@ -246,13 +298,34 @@ def _compile():
         _water_level = njit(cache=True, nogil=True)(_water_level)
     if not hasattr(_gcd, "py_func"):
         _gcd = njit(cache=True)(_gcd)
-    run = njit(cache=True, nogil=True)(_mes_float)
+    run = njit(cache=True, nogil=True)(getattr(_mes_float, "py_func", _mes_float))
     interval = njit(cache=True, nogil=True)(_mes_interval)
     out = np.empty(1, dtype=np.int64)
     run(1.0, *_tiny_instance(), out)
     interval(1.0, 1.0, *_tiny_instance(), out)
-    _compiled, _compiled_interval = run, interval
+    globals()["_mes_float"] = run  # the scan calls the compiled run
+    scan = njit(cache=True, nogil=True)(_add1_scan)
+    _scan_call(scan, _tiny_instance(), 1.0, 1.0, 1, 1, np.zeros(1, dtype=np.int64), 0, 1)
+    _compiled, _compiled_interval, _compiled_scan = run, interval, scan
     return run
+
+
+def _scan_call(fn, arrays, b_start, step, t_max, budget, prev, n_prev, changes):
+    E = arrays[7].shape[0]
+    ch_t = np.empty(changes, dtype=np.int64)
+    ch_sel = np.empty((changes, E), dtype=np.int64)
+    ch_n = np.empty(changes, dtype=np.int64)
+    t, status, n_ch = fn(b_start, step, t_max, budget, *arrays, prev, n_prev, ch_t, ch_sel, ch_n)
+    return t, status, [(int(ch_t[i]), ch_sel[i, : ch_n[i]].tolist()) for i in range(n_ch)]
+
+
+def add1_scan(arrays: tuple, b_start: float, step: float, t_max: int, budget: int, prev: list[int],
+              changes: int = 256) -> tuple[int, int, list[tuple[int, list[int]]]]:
+    """Run :func:`_add1_scan` compiled (call :func:`ensure` first); changes as (t, winners)."""
+    E = arrays[7].shape[0]
+    buf = np.zeros(max(E, 1), dtype=np.int64)
+    buf[: len(prev)] = prev
+    return _scan_call(_compiled_scan, arrays, b_start, step, t_max, budget, buf, len(prev), changes)
 
 
 def ensure() -> bool:
