@@ -422,8 +422,8 @@ class EqualShares:
         if arrays is not False:
             return arrays
         el = self.eligible
-        big = max(max(self.total[p] for p in el), max(self.costs[p] for p in el))
-        if big >= 2 ** 62:  # exact tie comparisons in the kernel use int64
+        big = max(max(self.total[p] for p in el), sum(self.costs[p] for p in el), self.e.budget)
+        if big >= 2 ** 62:  # exact tie comparisons and sums of costs in the kernel use int64
             self._karrays = None
             return None
         lens = np.array([self.sup[p].size for p in el], dtype=np.int64)

@@ -1,4 +1,5 @@
-"""Compiled float kernel for one MES run (numba), used by the add1 completion.
+"""Compiled float kernels (numba) for the add1 completion of MES: one run, the interval certificate of
+:meth:`EqualShares.run_interval`, and a one-by-one scan of increments for small elections.
 
 It takes exactly the decisions :meth:`EqualShares.run_batch` takes for a single member, by the same
 margins: a project is ruled out or kept only when its supporters' float money is clearly below or above
@@ -8,8 +9,8 @@ near the capped/uncapped boundary, or when all near candidates have the constant
 Anything else returns ``-1``: the caller then makes the exact single run (:meth:`EqualShares.run`).
 So this never decides differently from the exact engine; it only makes the clear-cut runs cheap.
 
-Compiled on first use and cached on disk (``cache=True``); without numba the caller falls back to
-:meth:`EqualShares.run_batch`.
+:func:`ensure` compiles them on first use (cached on disk, ``cache=True``); without numba, or if they
+cannot compile, the caller takes the numpy path (:meth:`EqualShares.run_batch` and friends).
 """
 
 from __future__ import annotations
@@ -288,7 +289,7 @@ def _tiny_instance() -> tuple:
 
 def _compile():
     """Compile the kernels (or load them from numba's disk cache) and run them once."""
-    global _compiled, _compiled_interval, _compiled_scan, _water_level, _gcd
+    global _compiled, _compiled_interval, _compiled_scan, _water_level, _gcd, _mes_float
     if _compiled is not None:
         return _compiled
     from numba import njit
@@ -298,12 +299,12 @@ def _compile():
         _water_level = njit(cache=True, nogil=True)(_water_level)
     if not hasattr(_gcd, "py_func"):
         _gcd = njit(cache=True)(_gcd)
-    run = njit(cache=True, nogil=True)(getattr(_mes_float, "py_func", _mes_float))
+    run = njit(cache=True, nogil=True)(_mes_float)
     interval = njit(cache=True, nogil=True)(_mes_interval)
     out = np.empty(1, dtype=np.int64)
     run(1.0, *_tiny_instance(), out)
     interval(1.0, 1.0, *_tiny_instance(), out)
-    globals()["_mes_float"] = run  # the scan calls the compiled run
+    _mes_float = run  # the scan calls the compiled run
     scan = njit(cache=True, nogil=True)(_add1_scan)
     _scan_call(scan, _tiny_instance(), 1.0, 1.0, 1, 1, np.zeros(1, dtype=np.int64), 0, 1)
     _compiled, _compiled_interval, _compiled_scan = run, interval, scan
