@@ -76,26 +76,33 @@ def _mes(election: Election, spec: RuleSpec) -> tuple:
             if p not in chosen:
                 del entered[p]
     pid = [p.id for p in election.projects]
+    scale = election.money_scale
+
+    def units(x: Fraction) -> Fraction:  # money units -> currency (most files: 1 unit = 1)
+        return x if scale == 1 else x / scale
+
+    per_voter = units(run.b0)
+    initial = units(Fraction(election.budget, max(election.num_voters, 1)))
     for p in run.selected[: len(run.selected) - len(run.rounds)]:
         nums = {"cost": money(election, 0)}
         decisions[pid[p]] = Decision(pid[p], True, "mes_free", 0, nums)
     for r, rd in enumerate(run.rounds, start=1):
-        nums = {"round": r, "rho": rd.rho, "price_min": rd.price_min / election.money_scale,
-                "price_max": rd.price_max / election.money_scale, "supporters": rd.supporters,
+        nums = {"round": r, "rho": rd.rho, "price_min": units(rd.price_min),
+                "price_max": units(rd.price_max), "supporters": rd.supporters,
                 "capped": rd.capped, "cost": money(election, election.projects[rd.project].cost),
-                "per_voter_budget": run.b0 / election.money_scale, "utility": utility}
+                "per_voter_budget": per_voter, "utility": utility}
         if completion:
-            nums["entered_at"] = entered.get(rd.project, run.b0) / election.money_scale
-            nums["initial_per_voter"] = Fraction(election.budget, max(election.num_voters, 1)) / election.money_scale
+            nums["entered_at"] = units(entered.get(rd.project, run.b0))
+            nums["initial_per_voter"] = initial
         steps.append(Step(len(steps) + 1, "fund", pid[rd.project], nums))
         decisions[pid[rd.project]] = Decision(pid[rd.project], True, "mes_funded", r, nums)
     if completion:
         steps.append(Step(len(steps) + 1, "completion", None,
-                          {"iterations": len(history), "per_voter_budget": run.b0 / election.money_scale}))
+                          {"iterations": len(history), "per_voter_budget": per_voter}))
     for p, left in run.left_of_supporters.items():
-        nums = {"left": left / election.money_scale, "cost": money(election, election.projects[p].cost),
+        nums = {"left": units(left), "cost": money(election, election.projects[p].cost),
                 "supporters": int(groups.weight[groups.supporters[p]].sum()), "rounds": len(run.rounds),
-                "per_voter_budget": run.b0 / election.money_scale}
+                "per_voter_budget": per_voter}
         if p in run.ruled_out_round:
             nums["ruled_out_round"] = run.ruled_out_round[p]
         decisions[pid[p]] = Decision(pid[p], False, "mes_no_money", run.ruled_out_round.get(p), nums)

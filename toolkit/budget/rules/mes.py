@@ -369,7 +369,9 @@ class EqualShares:
         common = math.lcm(*(r.denominator for r in rhos))
         scaled = np.array([r.numerator * (common // r.denominator) for r in rhos], dtype=object)
         nums = paid_by.astype(object) @ scaled  # Python integers, exact
-        return {p: int(live_w[row]) * self.b0 - Fraction(int(nums[row]), common) for row, p in enumerate(projects)}
+        bn, bd = self.b0.numerator, self.b0.denominator  # one normalisation per project
+        return {p: Fraction(int(live_w[row]) * bn * common - int(nums[row]) * bd, bd * common)
+                for row, p in enumerate(projects)}
 
     def _pay(self, p: int, rho: Fraction | None, rho_f: float, capped: np.ndarray) -> None:
         if self.K == self.paid.shape[1]:
