@@ -24,6 +24,11 @@ galloping widths and bisection when a certificate fails; where it changes, ``run
 consecutive increments in lockstep on one (members x groups) array -- members share the rounds until
 their decisions part, then continue on separate branches -- and hands any member that needs an exact
 decision it cannot take to the exact single run.  Every increment's outcome is thus known exactly.
+
+Once a completion has spent 0.25 s in those numpy batches (or the kernel is already loaded), the same
+steps run in compiled form (:mod:`toolkit.budget.rules.mes_kernel`: one float run, the interval
+certificate, and a one-by-one scan of increments for small elections), with the same margins and the
+same hand-off of anything not clear-cut to the exact run.  The final run is always the exact one.
 """
 
 from __future__ import annotations
@@ -41,8 +46,8 @@ from toolkit.budget.rules.profile import Groups
 
 TOL = 1e-9
 BATCH_MAX = 32  # largest lockstep batch of add1 increments
-SMALL_ENTRIES = 20_000  # supporter entries up to which the completion first scans increments one by one
-SCAN_FIRST = 256  # how many
+SMALL_ENTRIES = 20_000  # supporter entries up to which the completion first scans increments one by one ...
+SCAN_FIRST = 256  # ... this many of them, in the compiled kernel
 
 
 @dataclass
@@ -92,7 +97,8 @@ class EqualShares:
             self.touch[self.sup[p], j] = True
         self._overlap: dict[int, np.ndarray] = {}
         self._touch_bits = np.packbits(self.touch, axis=1)  # rows as bit sets: 8x less to OR together
-        self._batch_seconds = 0.0
+        self._batch_seconds = 0.0  # time spent in numpy lockstep batches (decides when to load the kernel)
+        self._karrays: tuple | None | bool = False  # the kernel's arrays, built on first use (None: unusable)
 
     def overlap(self, j: int) -> np.ndarray:
         """Which eligible projects share a supporter group with eligible project ``j`` (whose budgets a
@@ -420,9 +426,8 @@ class EqualShares:
     def _kernel_arrays(self) -> tuple | None:
         if not mes_kernel.AVAILABLE or not self.eligible or not mes_kernel.ensure():
             return None
-        arrays = getattr(self, "_karrays", False)
-        if arrays is not False:
-            return arrays
+        if self._karrays is not False:
+            return self._karrays
         el = self.eligible
         big = max(max(self.total[p] for p in el), sum(self.costs[p] for p in el), self.e.budget)
         if big >= 2 ** 62:  # exact tie comparisons and sums of costs in the kernel use int64
