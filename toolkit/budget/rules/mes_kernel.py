@@ -83,6 +83,39 @@ def _gcd(a, b):
     return a
 
 
+def _cheaper(c, rest, rank_j, wc, wr, rank_w):
+    """Is the exact affordability c / rest below wc / wr (equal: the better tie-break rank)?  1 or 0; -1 when
+    the two differ by too little for floats to tell (the caller then defers to the exact run)."""
+    a = c / rest
+    b = wc / wr
+    if a < b * (1 - 1e-12):
+        return 1
+    if a > b * (1 + 1e-12):
+        return 0
+    g1 = _gcd(c, rest)
+    g2 = _gcd(wc, wr)
+    if c // g1 != wc // g2 or rest // g1 != wr // g2:
+        return -1
+    return 1 if rank_j < rank_w else 0
+
+
+def _alive_by_bound(alive, lb):
+    """The projects still in play, in increasing lower bound of their affordability (stable)."""
+    n = 0
+    for j in range(alive.shape[0]):
+        if alive[j]:
+            n += 1
+    idx = np.empty(n, dtype=np.int64)
+    keys = np.empty(n)
+    k = 0
+    for j in range(alive.shape[0]):
+        if alive[j]:
+            idx[k] = j
+            keys[k] = lb[j]
+            k += 1
+    return idx[np.argsort(keys, kind="mergesort")]
+
+
 def _mes_float(b0, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, totals_i, rank, overlap, out):
     """One MES run on float budgets.  Writes the winners (eligible indices, in order) to ``out`` and
     returns how many, or -1 when some decision needs exact arithmetic."""
@@ -98,25 +131,12 @@ def _mes_float(b0, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, t
     near = np.empty(E, dtype=np.int64)
     n_sel = 0
     while True:
-        n_alive = 0
-        for j in range(E):
-            if alive[j]:
-                n_alive += 1
-        if n_alive == 0:
+        idx = _alive_by_bound(alive, lb)
+        if idx.size == 0:
             break
-        idx = np.empty(n_alive, dtype=np.int64)
-        keys = np.empty(n_alive)
-        k = 0
-        for j in range(E):
-            if alive[j]:
-                idx[k] = j
-                keys[k] = lb[j]
-                k += 1
-        order = np.argsort(keys, kind="mergesort")
         best = np.inf
         n_ev = 0
-        for oi in range(n_alive):
-            j = idx[order[oi]]
+        for j in idx:
             if lb[j] > best * (1 + 2 * TOL):
                 break
             p0 = ptr[j]
@@ -188,20 +208,11 @@ def _mes_float(b0, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, t
                 if win < 0:
                     win, wc, wr = j, c, rest
                     continue
-                # compare c / rest with wc / wr exactly: floats when clearly apart, else reduced fractions
-                a = c / rest
-                bb = wc / wr
-                if a < bb * (1 - 1e-12):
+                better = _cheaper(c, rest, rank[j], wc, wr, rank[win])
+                if better < 0:
+                    return -1  # different but too close for floats: exact run
+                if better:
                     win, wc, wr = j, c, rest
-                elif a > bb * (1 + 1e-12):
-                    pass
-                else:
-                    g1 = _gcd(c, rest)
-                    g2 = _gcd(wc, wr)
-                    if c // g1 != wc // g2 or rest // g1 != wr // g2:
-                        return -1  # different but too close for floats: exact run
-                    if rank[j] < rank[win]:
-                        win, wc, wr = j, c, rest
             rho_pay = wc / wr
         # pay
         for e in range(ptr[win], ptr[win + 1]):
@@ -289,7 +300,7 @@ def _tiny_instance() -> tuple:
 
 def _compile():
     """Compile the kernels (or load them from numba's disk cache) and run them once."""
-    global _compiled, _compiled_interval, _compiled_scan, _water_level, _gcd, _mes_float
+    global _compiled, _compiled_interval, _compiled_scan, _water_level, _gcd, _cheaper, _alive_by_bound, _mes_float
     if _compiled is not None:
         return _compiled
     from numba import njit
@@ -299,6 +310,10 @@ def _compile():
         _water_level = njit(cache=True, nogil=True)(_water_level)
     if not hasattr(_gcd, "py_func"):
         _gcd = njit(cache=True)(_gcd)
+    if not hasattr(_cheaper, "py_func"):
+        _cheaper = njit(cache=True)(_cheaper)
+    if not hasattr(_alive_by_bound, "py_func"):
+        _alive_by_bound = njit(cache=True)(_alive_by_bound)
     run = njit(cache=True, nogil=True)(_mes_float)
     interval = njit(cache=True, nogil=True)(_mes_interval)
     out = np.empty(1, dtype=np.int64)
@@ -382,25 +397,12 @@ def _mes_interval(x_lo, x_hi, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, 
     evaluated = np.empty(E, dtype=np.int64)
     n_sel = 0
     while True:
-        n_alive = 0
-        for j in range(E):
-            if alive[j]:
-                n_alive += 1
-        if n_alive == 0:
+        idx = _alive_by_bound(alive, lb)
+        if idx.size == 0:
             break
-        idx = np.empty(n_alive, dtype=np.int64)
-        keys = np.empty(n_alive)
-        k = 0
-        for j in range(E):
-            if alive[j]:
-                idx[k] = j
-                keys[k] = lb[j]
-                k += 1
-        order = np.argsort(keys, kind="mergesort")
         best_hi = np.inf
         n_ev = 0
-        for oi in range(n_alive):
-            j = idx[order[oi]]
+        for j in idx:
             if lb[j] > best_hi * (1 + 4 * eps):
                 break
             if not idirty[j]:
@@ -482,19 +484,11 @@ def _mes_interval(x_lo, x_hi, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, 
                 if win < 0:
                     win, wc, wr = j, c, rest
                     continue
-                a = c / rest
-                bb = wc / wr
-                if a < bb * (1 - 1e-12):
+                better = _cheaper(c, rest, rank[j], wc, wr, rank[win])
+                if better < 0:
+                    return -1  # different but too close for floats: exact run
+                if better:
                     win, wc, wr = j, c, rest
-                elif a > bb * (1 + 1e-12):
-                    pass
-                else:
-                    g1 = _gcd(c, rest)
-                    g2 = _gcd(wc, wr)
-                    if c // g1 != wc // g2 or rest // g1 != wr // g2:
-                        return -1
-                    if rank[j] < rank[win]:
-                        win, wc, wr = j, c, rest
         r_lo = c_lo[win]
         r_hi = c_hi[win]
         alive[win] = False
