@@ -204,15 +204,12 @@ def _mes_float(b0, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, totals_f, t
                         rest -= wu_i[e]
                 if not live_any or rest <= 0:
                     return -1
-                c = costs_i[j]
-                if win < 0:
-                    win, wc, wr = j, c, rest
-                    continue
-                better = _cheaper(c, rest, rank[j], wc, wr, rank[win])
-                if better < 0:
-                    return -1  # different but too close for floats: exact run
-                if better:
-                    win, wc, wr = j, c, rest
+                if win >= 0:
+                    better = _cheaper(costs_i[j], rest, rank[j], wc, wr, rank[win])
+                    if better < 0:
+                        return -1  # different but too close for floats: exact run
+                if win < 0 or better:
+                    win, wc, wr = j, costs_i[j], rest
             rho_pay = wc / wr
         # pay
         for e in range(ptr[win], ptr[win + 1]):
@@ -479,16 +476,13 @@ def _mes_interval(x_lo, x_hi, G, ptr, grp, uf, wf, wuf, wu_i, costs_f, costs_i, 
                     continue
                 if not c_const[j]:
                     return -1
-                c = costs_i[j]
                 rest = c_rest[j]
-                if win < 0:
-                    win, wc, wr = j, c, rest
-                    continue
-                better = _cheaper(c, rest, rank[j], wc, wr, rank[win])
-                if better < 0:
-                    return -1  # different but too close for floats: exact run
-                if better:
-                    win, wc, wr = j, c, rest
+                if win >= 0:
+                    better = _cheaper(costs_i[j], rest, rank[j], wc, wr, rank[win])
+                    if better < 0:
+                        return -1  # different but too close for floats: exact run
+                if win < 0 or better:
+                    win, wc, wr = j, costs_i[j], rest
         r_lo = c_lo[win]
         r_hi = c_hi[win]
         alive[win] = False
