@@ -98,8 +98,8 @@ def test_kernel_cap_shows_its_page_and_open_pages_keep_working(browser_db, brows
         first, second = ctx.new_page(), ctx.new_page()
         first.goto(resident.url("propose"))
         first.wait_for_selector("button.linli-submit", timeout=120_000)
-        second.goto(resident.url("vote", query="lang=en"))
-        second.wait_for_selector("button.linli-start", timeout=120_000)
+        second.goto(resident.url("propose", query="lang=en"))
+        second.wait_for_selector("button.linli-submit", timeout=120_000)
         assert len(kernels(resident)) == 2
         third = ctx.new_page()
         response = third.goto(resident.url("propose"))
