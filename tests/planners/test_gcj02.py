@@ -59,3 +59,15 @@ def test_outside_china_nothing_moves_and_geojson_converts_every_coordinate():
     assert all(distance_m(a[0], a[1], b[0], b[1]) > 100 for a, b in zip(ring, feature["geometry"]["coordinates"][0]))
     back = transform_geojson(shown, "wgs84")["geometry"]["coordinates"][0]
     assert np.allclose(back, feature["geometry"]["coordinates"][0], atol=1e-9)
+
+
+def test_basemaps_vector_only_by_default_and_each_option_by_its_setting():
+    from toolkit.geodata.basemaps import available_basemaps
+
+    assert list(available_basemaps({})) == ["vector"]
+    maps = available_basemaps({"LINLI_TIANDITU_KEY": "k123", "LINLI_GAODE_TILES": "1",
+                               "LINLI_TILE_URL": "http://localhost:8888/files/tiles/{z}/{x}/{y}.png"})
+    assert list(maps) == ["vector", "local", "tianditu", "gaode"]
+    assert maps["tianditu"].datum == "wgs84" and all("tk=k123" in t.url for t in maps["tianditu"].layers)
+    assert maps["gaode"].datum == "gcj02" and maps["local"].datum == "wgs84"
+    assert maps["vector"].layers == ()
