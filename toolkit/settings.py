@@ -23,6 +23,8 @@
 | LINLI_MAX_KERNELS_PER_CLIENT | ``6`` | page kernels per client address (0: no cap) |
 | LINLI_IDLE_MINUTES | ``30`` | a resident page whose browser sent nothing this long loses its kernel (0: never) |
 | LINLI_LOCKOUT_MINUTES | ``15`` | staff login locked this long after 5 wrong attempts in a minute from one address |
+| LINLI_TIANDITU_KEY | unset | Tianditu key: planners' maps offer the Tianditu basemap |
+| LINLI_GAODE_TILES | unset | ``1``: planners' maps offer the Gaode (GCJ-02) basemap |
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ ENV_VARS = (
     "LINLI_MAX_KERNELS_PER_CLIENT",
     "LINLI_IDLE_MINUTES",
     "LINLI_LOCKOUT_MINUTES",
+    "LINLI_TIANDITU_KEY",
+    "LINLI_GAODE_TILES",
 )
 
 

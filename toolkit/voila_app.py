@@ -21,13 +21,11 @@ builds the command; see ``toolkit.serve``). On top of Voila it
 from __future__ import annotations
 
 import contextvars
-import functools
 import gzip
 import io
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import tornado.web
@@ -40,6 +38,7 @@ from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from toolkit.gate import HostAllowList, KernelSlots, LoginLimiter
+from toolkit.i18n import text
 from toolkit.markup import escape
 
 
@@ -54,28 +53,6 @@ class _Ticket:
 _TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar("linli_ticket", default=None)
 
 
-def page_text(key: str, lang: str, **kw) -> str:
-    """A text of the ``serve`` catalog (toolkit/locale/<lang>/LC_MESSAGES/serve.po)."""
-    try:
-        from toolkit.i18n import text
-    except ImportError:  # until toolkit.i18n is on this branch: read the same catalog with Babel
-        return _po_text(key, lang).format(**kw)
-    return text(key, lang, **kw)
-
-
-@functools.cache
-def _po_catalog(folder: str) -> dict[str, str]:
-    from babel.messages.pofile import read_po
-
-    path = Path(__file__).parent / "locale" / folder / "LC_MESSAGES" / "serve.po"
-    with path.open("rb") as f:
-        return {m.id: m.string for m in read_po(f) if m.id}
-
-
-def _po_text(key: str, lang: str) -> str:
-    return _po_catalog("zh_Hans" if lang == "zh" else "en")[key]
-
-
 def _lang(handler: tornado.web.RequestHandler) -> str:
     lang = handler.get_query_argument("lang", "") or os.environ.get("LINLI_LANG", "zh")
     return lang if lang in ("zh", "en") else "zh"
@@ -84,8 +61,8 @@ def _lang(handler: tornado.web.RequestHandler) -> str:
 def _refusal_page(handler: tornado.web.RequestHandler, status: int, key: str, **kw) -> None:
     """A small page in the visitor's language (``?lang=``), no Voila error page, no traceback."""
     lang = _lang(handler)
-    title = escape(page_text(f"{key}.title", lang, **kw))
-    body = escape(page_text(f"{key}.body", lang, **kw))
+    title = escape(text(f"{key}.title", lang, **kw))
+    body = escape(text(f"{key}.body", lang, **kw))
     html_lang = "zh-Hans" if lang == "zh" else "en"
     handler.set_status(status)
     handler.set_header("Content-Type", "text/html; charset=UTF-8")
