@@ -103,11 +103,15 @@ def start_servers(
     settings_overrides: dict | None = None,
     extra: tuple[str, ...] = (),
 ) -> dict[str, RunningServer]:
-    """Both servers (``settings_overrides``: Settings fields; ``extra``: more server options)."""
+    """Both servers (``settings_overrides``: Settings fields; ``extra``: more server options).
+
+    Every test tab comes from 127.0.0.1, so the kernel caps are off unless a test sets them.
+    """
     os.environ["LINLI_POLL_SECONDS"] = str(poll_seconds)
+    overrides = {"max_kernels": 0, "max_kernels_per_client": 0, **(settings_overrides or {})}
     settings = dataclasses.replace(
         load_settings(), db=db, staff_token=STAFF_TOKEN, staff_password_hash=None, pool_size=pool_size, var_dir=workdir, host="127.0.0.1",
-        **(settings_overrides or {}),
+        **overrides,
     )
     running = {}
     for audience in ("resident", "staff"):
