@@ -123,10 +123,12 @@ def _group_sets(items: np.ndarray, lengths: np.ndarray, m: int, per_item: np.nda
     W = (m + 63) // 64
     filled = lengths > 0
     starts = (np.cumsum(lengths) - lengths)[filled]
-    bits = np.left_shift(np.uint64(1), (items & 63).astype(np.uint64))
-    if W == 1:
-        words = np.bitwise_or.reduceat(bits, starts)[:, None]
+    if int(lengths.max()) == 1:  # one project per ballot (choose-1): the project is the key
+        words = items.astype(np.uint64)[:, None]
+    elif W == 1:
+        words = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), items.astype(np.uint64)), starts)[:, None]
     else:
+        bits = np.left_shift(np.uint64(1), (items & 63).astype(np.uint64))
         word = items >> 6
         words = np.empty((starts.shape[0], W), dtype=np.uint64)
         for w in range(W):
