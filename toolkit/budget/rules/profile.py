@@ -138,17 +138,18 @@ def _group_sets(items: np.ndarray, lengths: np.ndarray, m: int, per_item: np.nda
     # (bit fields, not products: shifts and masks are cheap, integer division is not)
     lens = lengths[filled][first]
     G = first.shape[0]
-    sp, sg = max(m - 1, 1).bit_length(), max(G - 1, 1).bit_length()
+    sp = max(m - 1, 1).bit_length()
     src = np.repeat(starts[first] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
     keys = np.sort(np.repeat(np.arange(G, dtype=np.int64) << sp, lens) | items[src])
     row_items = keys & ((1 << sp) - 1)
     rows = np.zeros(G + 1, dtype=np.int64)
     np.cumsum(lens, out=rows[1:])
     row_utils = per_item[row_items]
-    # each project's supporter groups, in increasing group: one more sort, by (project, group)
-    by_project = np.sort((row_items << sg) | (keys >> sp))
-    bl = np.searchsorted(by_project, np.arange(m + 1, dtype=np.int64) << sg).tolist()
-    grp = by_project & ((1 << sg) - 1)
+    # each project's supporter groups, in increasing group: a stable sort of the entries (already in group
+    # order) by project -- on 16-bit keys numpy's stable sort is a radix sort
+    order = np.argsort(row_items.astype(np.int16) if m < 2**15 else row_items, kind="stable")
+    grp = (keys >> sp)[order]
+    bl = np.searchsorted(row_items[order], np.arange(m + 1)).tolist()
     sup = tuple(grp[bl[p]:bl[p + 1]] for p in range(m))
     uts = tuple(np.full(bl[p + 1] - bl[p], per_item[p], dtype=np.int64) for p in range(m))
     return Groups(counts, sup, uts, rows, row_items, row_utils)
