@@ -42,6 +42,9 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = next((d for d in (REPO.parent / "shared" / "pabulib", REPO.parents[1] / "shared" / "pabulib") if d.is_dir()),
             REPO.parent / "shared" / "pabulib")
 
+ORACLE_PYTHON = next((p for p in ("/work/oracle-venv/bin/python", "/tmp/oracle/bin/python") if os.path.exists(p)),
+                     "/work/oracle-venv/bin/python")
+
 ORACLE = """
 import json, sys, time
 t = time.perf_counter()
@@ -122,7 +125,8 @@ def main(argv=None) -> int:
     ap.add_argument("--linli", default=str(REPO / ".venv" / "bin" / "linli"), help="the linli command to measure")
     ap.add_argument("--before", help="another linli command (e.g. an older checkout) measured the same way, "
                                      "for a before/after table")
-    ap.add_argument("--oracle-python", default=os.environ.get("LINLI_ORACLE_PYTHON", "/tmp/oracle/bin/python"))
+    ap.add_argument("--oracle-python", default=os.environ.get("LINLI_ORACLE_PYTHON", ORACLE_PYTHON),
+                    help="a python with pabutools==1.2.3 (default: /work/oracle-venv as in the README, else /tmp/oracle)")
     ap.add_argument("--json", help="write every measurement to this JSON file")
     ap.add_argument("--markdown", help="write the table as Markdown to this file")
     args = ap.parse_args(argv)
