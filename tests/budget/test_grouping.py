@@ -129,3 +129,14 @@ def test_varying_utilities_group_as_the_naive_grouping(name, utility):
     e = shared_election(name)
     values = profile.entry_utilities(e, utility)
     assert_groups_equal_naive(e, values, profile.group_voters(e, values))
+
+
+
+def test_allocate_files_runs_every_fitting_spec():
+    """toolkit.budget.runs imports tqdm only when it runs (not on every ``import toolkit.budget``)."""
+    from pbfiles import VALID
+    from toolkit.budget import allocate_files, read_pabulib
+    paths = [VALID / "approval_small.pb", VALID / "ordinal_small.pb"]
+    out = allocate_files(paths, ["mes:cost", "phragmen"], progress=False)
+    assert set(out) == {(str(paths[0]), "mes:cost"), (str(paths[0]), "phragmen"), (str(paths[1]), "mes:cost")}
+    assert out[(str(paths[0]), "mes:cost")].selected == allocate(read_pabulib(paths[0]), "mes:cost").selected
