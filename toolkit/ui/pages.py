@@ -226,3 +226,13 @@ def plan_page(db: str | None = None) -> w.Widget:
     desk = PlanDesk(store, plan_id, lang=_page_lang(settings.lang))
     display(desk.root)
     return desk.root
+
+
+def edit_geodata_page(db: str | None = None) -> w.Widget:
+    """Planners (JupyterLab or Voila): edit the reference layers in a draft, check, publish."""
+    from toolkit.settings import load_settings
+    from toolkit.ui.geodata_editor import edit_geodata
+
+    editor = edit_geodata(db, lang=_page_lang(load_settings().lang))
+    display(editor.root)
+    return editor.root
