@@ -236,3 +236,13 @@ def edit_geodata_page(db: str | None = None) -> w.Widget:
     editor = edit_geodata(db, lang=_page_lang(load_settings().lang))
     display(editor.root)
     return editor.root
+
+
+def needs_page(db: str | None = None) -> w.Widget:
+    """Planners: what residents asked for, by area; writes the HTML map and Excel exports."""
+    from toolkit.settings import load_settings
+    from toolkit.ui.needs_report import needs_report
+
+    root, _needs, _files = needs_report(db, lang=_page_lang(load_settings().lang))
+    display(root)
+    return root
