@@ -152,6 +152,10 @@ def test_draw_split_edit_publish_in_the_browser(planners_server, planners_db, ta
     assert kinds == sorted([("added", added["新绿苑"]), ("added", split_id), ("reshaped", cid), ("households", other)])
     assert [r[2:] for r in rows if r[0] == "households"] == [[str(old_households), "777"]]
     assert "0 个问题" in page.inner_text(".linli-geo-problems")
+    page.wait_for_selector(".linli-geo-report tr.linli-moved", timeout=30_000)
+    previewed = set(page.eval_on_selector_all(".linli-geo-report tr.linli-moved", "rs => rs.map(r => r.dataset.record)"))
+    assert {f"proposal:{pid}" for pid in in_small} <= previewed
+    assert "linli-error" not in page.inner_html(".linli-geo-message")
 
     # 5. publish (confirmed)
     assert page.locator(".linli-geo-publish").is_disabled()

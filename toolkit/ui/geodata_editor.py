@@ -12,6 +12,7 @@ page and edits cell by cell without validation), and it works the same in Jupyte
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Callable
 
 import ipywidgets as w
@@ -152,10 +153,11 @@ class GeodataEditor:
                 self._say(self.t("planners.ui.refused", problems=len(exc.problems), undecided=len(exc.undecided)), error=True)
             except StoreError as exc:
                 race = "was published while" in str(exc)
-                self._say(self.t("planners.ui.race" if race else "store_error"), error=True)
+                self._say(self.t("planners.ui.race" if race else "planners.ui.store_error"), error=True)
             except LinliError as exc:  # geodata import errors name the file, the feature and the fix
                 self._say(self.t("planners.ui.import_error", detail=str(exc)), error=True)
-            except Exception as exc:  # never a traceback in front of a person
+            except Exception:  # never a traceback in front of a person; the log keeps it
+                logging.getLogger(__name__).exception("geodata editor action failed")
                 self._say(self.t("planners.ui.unexpected"), error=True)
         return run
 
@@ -347,7 +349,7 @@ class GeodataEditor:
                 dd.key = (p.kind, p.record_id)
                 pickers.append(dd)
         head = "".join(f"<th>{escape(self.t(f'planners.ui.{k}'))}</th>" for k in ("record", "code", "record_title", "before", "after", "change"))
-        title = self.t("planners.ui.report_title" if not pending else "report_preview", count=len(placements))
+        title = self.t("planners.ui.report_title" if not pending else "planners.ui.report_preview", count=len(placements))
         self.report.value = f"<h3>{escape(title)}</h3>" + (f'<table class="linli-table"><tr>{head}</tr>{"".join(rows)}</table>' if rows else "")
         self.decisions.children = pickers
 
