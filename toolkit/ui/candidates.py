@@ -61,7 +61,7 @@ class CandidateTable:
         g = lang
         self.search = w.Text(placeholder=text("nav.desk.search", g), continuous_update=False, layout=w.Layout(width="480px"))
         self.search.add_class("linli-candidate-search")
-        self.show_all = w.Checkbox(value=False, description=text("nav.desk.show_all", g), indent=False, layout=w.Layout(width="auto"))
+        self.show_all = w.Checkbox(value=False, description=text("nav.desk.show_all", g), indent=False, layout=w.Layout(width="auto", min_height="48px"))
         self.show_all.add_class("linli-show-all")
         self.search.observe(lambda _c: self._filter(), names=["value"])
         self.show_all.observe(lambda _c: self._filter(), names=["value"])
@@ -107,7 +107,7 @@ class CandidateTable:
         for c in self.all.values():
             if not self.show_all.value and c.screening != "deliberated" and c.id not in self.chosen:
                 continue
-            if needle and needle not in f"{c.id} {c.title} {c.place}".lower():
+            if needle and needle not in f"{c.id}. {c.title} {c.place}".lower():
                 continue
             ids.append(c.id)
         self.filtered = ids

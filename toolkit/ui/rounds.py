@@ -65,7 +65,9 @@ class RoundDesk:
         self.name = w.Text(description=_t(g, "round_name"), value="", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
         self.fund = w.Text(description=_t(g, "fund_name"), value="共有资金", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
         self.amount = w.BoundedIntText(description=_t(g, "fund_amount"), value=300_000, min=1, max=10**9, style={"description_width": "160px"})
-        self.ballot_type = w.ToggleButtons(options=[(_t(g, f"bt_{k}"), k) for k in ("approval", "knapsack", "cumulative", "ranking")], value="knapsack")
+        self.name.add_class("linli-round-name")
+        self.ballot_type = w.ToggleButtons(options=[(_t(g, f"bt_{k}"), k) for k in ("approval", "knapsack", "cumulative", "ranking")], value="knapsack", style={"button_width": "auto"})
+        self.amount.add_class("linli-fund-amount")
         self.max_picks = w.BoundedIntText(description=_t(g, "max_picks"), value=5, min=1, max=100, style={"description_width": "160px"})
         self.points = w.BoundedIntText(description=_t(g, "points"), value=10, min=1, max=1000, style={"description_width": "160px"})
         specs = sorted(set(rule_specs("approval")) | {"greedy-votes"})
@@ -76,14 +78,15 @@ class RoundDesk:
         self.min_support = w.BoundedIntText(description=text("nav.desk.min_support", g), value=1, min=0, max=10**6, style={"description_width": "160px"})
         self.min_support.add_class("linli-min-support")
         min_hint = w.HTML(f'<div class="linli-hint">{escape(text("nav.desk.min_support_hint", g))}</div>')
-        self.voters = w.ToggleButtons(options=[(_t(g, "per_code"), "code"), (_t(g, "per_household"), "household")], value="code")
-        self.policy = w.ToggleButtons(options=[(_t(g, "policy_none"), "none"), (_t(g, "policy_replace"), "replace-before-close")], value="none")
+        self.voters = w.ToggleButtons(options=[(_t(g, "per_code"), "code"), (_t(g, "per_household"), "household")], value="code", style={"button_width": "auto"})
+        self.policy = w.ToggleButtons(options=[(_t(g, "policy_none"), "none"), (_t(g, "policy_replace"), "replace-before-close")], value="none", style={"button_width": "auto"})
         screened = screened if screened is not None else pd.DataFrame(columns=["proposal_id", "outcome"])
         self.table = CandidateTable(candidates_from(proposals, screened), lang=g)
         self.create_button = w.Button(description=_t(g, "create_round"), button_style="primary", layout=w.Layout(min_width="240px", height="52px"))
         self.create_button.add_class("linli-create-round")
         self.create_button.on_click(lambda _b: self.create())
         self.codes_count = w.BoundedIntText(description=_t(g, "codes_count"), value=50, min=1, max=5000, style={"description_width": "160px"})
+        self.codes_count.add_class("linli-codes-count")
         self.households = w.Textarea(placeholder=_t(g, "households_ph"), layout=w.Layout(width="520px", height="120px"))
         self.codes_button = w.Button(description=_t(g, "make_codes"), layout=w.Layout(min_width="240px", height="52px"))
         self.codes_button.add_class("linli-make-codes")
@@ -304,28 +307,39 @@ class ResultsBoard(LivePoller):
             f'<div class="linli-title" id="linli-spent">{escape(_t(self.lang, "spent_left", spent=yuan(int(a.total_cost * 100)), left=yuan(int(a.left * 100)), budget=yuan(int(a.budget * 100))))}</div>'
             f'<div>{escape(_t(self.lang, "served", share=f"{float(m.share_served):.0%}"))}</div>'
         )
+        from toolkit.i18n import text
+        from toolkit.ui.rulenames import rule_html, rule_words
+
+        g = self.lang
+        most = max(res.support.values(), default=0) or 1
         rows = ""
         for pid, p in names.items():
-            mark = _t(self.lang, "funded" if pid in funded else "not_funded")
+            mark = _t(g, "funded" if pid in funded else "not_funded")
+            votes = res.support.get(pid, 0)
+            bar = (f'<div class="linli-bar-track"><div class="linli-bar {"linli-bar-funded" if pid in funded else "linli-bar-not"}" '
+                   f'style="width:{max(votes * 100 // most, 1)}%"></div></div><div class="linli-votes">{escape(text("nav.results.votes", g, n=votes))}</div>')
             rows += (
-                f'<tr data-project="{escape(pid)}" data-funded="{int(pid in funded)}"><td><b>{escape(p["name"])}</b><br/><small>{escape(res.explanations[pid])}</small></td>'
-                f'<td class="num">{escape(yuan(p["cost_fen"]))}</td><td class="mark">{escape(mark)}</td></tr>'
+                f'<tr data-project="{escape(pid)}" data-funded="{int(pid in funded)}" data-votes="{votes}"><td class="linli-result-name"><b>{escape(p["name"])}</b><br/><small>{escape(res.explanations[pid])}</small></td>'
+                f'<td class="linli-result-bar">{bar}</td><td class="num">{escape(yuan(p["cost_fen"]))}</td><td class="mark">{escape(mark)}</td></tr>'
             )
-        self.table.value = f'<table id="linli-results">{rows}</table>'
+        self.table.value = (f'<div class="linli-title">{escape(text("nav.results.bars_title", g))}</div>'
+                            f'<div class="linli-rule-line">{escape(_t(g, "rule"))}: {rule_html(str(a.spec), g)}</div>'
+                            f'<table id="linli-results">{rows}</table>')
         if res.comparison is not None:
             c = res.comparison
             other = str(res.other.spec)
-            lines = [_t(self.lang, "side_by_side", a=str(a.spec), b=other)]
+            words = {str(a.spec): rule_words(str(a.spec), g), other: rule_words(other, g)}
+            lines = [escape(_t(g, "side_by_side", a=words[str(a.spec)], b=words[other]))]
             if c.only_a or c.only_b:
                 if c.only_a:
-                    lines.append(_t(self.lang, "only_in", rule=str(a.spec), projects="、".join(names[x]["name"] for x in c.only_a)))
+                    lines.append(escape(_t(g, "only_in", rule=words[str(a.spec)], projects="、".join(names[x]["name"] for x in c.only_a))))
                 if c.only_b:
-                    lines.append(_t(self.lang, "only_in", rule=other, projects="、".join(names[x]["name"] for x in c.only_b)))
+                    lines.append(escape(_t(g, "only_in", rule=words[other], projects="、".join(names[x]["name"] for x in c.only_b))))
             else:
-                lines.append(_t(self.lang, "same_both"))
-            lines.append(_t(self.lang, "served", share=f"{float(c.a.share_served):.0%}") + f" ({a.spec})")
-            lines.append(_t(self.lang, "served", share=f"{float(c.b.share_served):.0%}") + f" ({other})")
-            self.compare.value = '<div id="linli-compare">' + "".join(f"<div>{escape(x)}</div>" for x in lines) + "</div>"
+                lines.append(escape(_t(g, "same_both")))
+            lines.append(escape(_t(g, "served", share=f"{float(c.a.share_served):.0%}")) + f' <small class="linli-id">{escape(str(a.spec))}</small>')
+            lines.append(escape(_t(g, "served", share=f"{float(c.b.share_served):.0%}")) + f' <small class="linli-id">{escape(other)}</small>')
+            self.compare.value = '<div id="linli-compare">' + "".join(f"<div>{x}</div>" for x in lines) + "</div>"
         features = [
             {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]}, "properties": {"id": escape(pid), "funded": pid in funded}}
             for pid, p in names.items() if p["lon"] is not None
@@ -337,6 +351,10 @@ class ResultsBoard(LivePoller):
                 style_callback=lambda f: {"color": "#1b5e20" if f["properties"]["funded"] else "#9e9e9e", "fillColor": "#1b5e20" if f["properties"]["funded"] else "#bdbdbd", "fillOpacity": 0.9},
             )
             self.map.add(self.layer)
+        if not any(isinstance(c, ipyleaflet.LegendControl) for c in self.map.controls):
+            self.map.add(ipyleaflet.LegendControl(
+                {text("nav.results.legend_funded", g): "#1b5e20", text("nav.results.legend_not", g): "#bdbdbd"},
+                title=text("nav.results.legend_title", g), position="topright"))
         self.map_box.layout.display = "flex"
         ballots = self.store.counted_ballots(self.round_id)
         csv = "ballot,project,value\n" + "".join(f"{i},{pid},{v}\n" for i, b in enumerate(ballots, start=1) for pid, v in b.items())
