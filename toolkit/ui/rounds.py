@@ -226,6 +226,7 @@ class RoundDesk:
         sheet = render_code_sheet(settings.name, [normalise_code(c) for c in codes], link=self.sheet_link())
         link = _data_link(sheet, f"round-{self.round_id}-codes.html", "text/html", "HTML (A4)", "linli-codes-sheet")
         self.codes_link.value = f"<div>{escape(_t(self.lang, 'codes_ready'))} {link}</div>"
+        self.show_round(self.round_id)  # the status line counts the codes issued
         return codes
 
     def sheet_link(self) -> str | None:
