@@ -84,6 +84,7 @@ def start_voila(folder: Path, db: str, log: Path) -> tuple[subprocess.Popen, int
     cmd = [sys.executable, "-m", "voila", str(folder), "--no-browser", "--template=linli", f"--port={port}",
            "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--token="]
     proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + 90
@@ -91,7 +92,9 @@ def start_voila(folder: Path, db: str, log: Path) -> tuple[subprocess.Popen, int
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=2)
             return proc, port
-        except Exception:  # noqa: BLE001 - not up yet
+        except urllib.error.HTTPError:
+            return proc, port  # it answers
+        except OSError:  # not up yet
             time.sleep(0.3)
     raise RuntimeError(log.read_text()[-3000:])
 

@@ -131,6 +131,12 @@ def _round_min_support(conn: Connection) -> None:
         guard(conn, name, "rounds", event, bad, "the minimum support is a whole number of votes, 0 or more")
 
 
+def _geodata_versions(conn: Connection) -> None:
+    from toolkit.store.geodata import create_tables
+
+    create_tables(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "proposals, reference lists, audit log", _initial),
     Migration(2, "audit log is append-only", _audit_append_only),
@@ -143,6 +149,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "((SELECT status FROM rounds WHERE id = NEW.round_id) <> 'open')", "the round is not open")),
     Migration(8, "round candidates within the fund; voting opens only with codes issued", _round_desk_rules),
     Migration(9, "a round's minimum support is a whole number, 0 or more", _round_min_support),
+    Migration(50, "versioned reference layers, geodata drafts, placements of records per version", _geodata_versions),
 )
 
 

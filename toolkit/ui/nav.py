@@ -20,9 +20,28 @@ from toolkit.markup import escape
 KEPT = ("lang", "token")  # carried from page to page
 
 
+_REQUEST_SEEN = False
+
+
+def query_string() -> str:
+    """The page URL's query string, read when the page runs (never at import).
+
+    On demand Voila puts the query string into the kernel's environment. A preheated kernel (pool) runs
+    the page before anyone asked for it: the first call waits here for the visitor's request (Voila
+    hands it over through its ``/voila/query`` socket), so ``?lang=`` and ``?code=`` keep working.
+    """
+    global _REQUEST_SEEN
+    if not _REQUEST_SEEN and os.environ.get("VOILA_PREHEAT") == "True":
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+        _REQUEST_SEEN = True
+    return os.environ.get("QUERY_STRING", "")
+
+
 def query(name: str) -> str | None:
-    """A query parameter of the page URL (Voila passes the query string to the kernel)."""
-    return parse_qs(os.environ.get("QUERY_STRING", "")).get(name, [None])[0]
+    """A query parameter of the page URL."""
+    return parse_qs(query_string()).get(name, [None])[0]
 
 
 def page_lang(default: str) -> str:
@@ -70,7 +89,7 @@ def href(page: str, lang: str, **params: object) -> str:
 
 def switch_href(lang: str) -> str:
     """The current page in the other language, every other parameter kept."""
-    params = {k: v[0] for k, v in parse_qs(os.environ.get("QUERY_STRING", "")).items()}
+    params = {k: v[0] for k, v in parse_qs(query_string()).items()}
     params["lang"] = "en" if lang == "zh" else "zh"
     return "?" + urlencode(params)
 

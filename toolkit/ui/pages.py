@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ipywidgets as w
 from IPython.display import display
-
-from collections.abc import Callable
 
 from toolkit.markup import escape
 from toolkit.ui import nav
