@@ -252,7 +252,7 @@ def resident_home(tiles: list[Tile], lang: str) -> w.HTML:
     page = w.HTML(
         '<div class="linli-resident-home">'
         f'<div class="linli-resident-head"><span class="linli-big">{escape(text("nav.resident_home_title", lang))}</span>'
-        f'<a class="linli-lang-link" lang="{other}" href="{escape(href("home", other))}">{escape(text("nav.switch_lang", lang))}</a></div>'
+        f'<a class="linli-lang-link" lang="{other}" href="{escape(href("home", other))}">{escape(text("nav.lang_self", other))}</a></div>'
         f'<p class="linli-title">{escape(text("nav.resident_intro", lang))}</p>'
         f'<div class="linli-tiles">{"".join(cells)}</div></div>'
     )

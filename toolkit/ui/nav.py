@@ -102,7 +102,7 @@ def top_bar(page: str, lang: str, *, home: str = "home") -> w.HTML:
         '<nav class="linli-topbar">'
         f'<a class="linli-home-link" href="{escape(href(home, lang))}">⌂ {escape(text("nav.home", lang))}</a>'
         f'<span class="linli-topbar-title">{escape(title)}</span>'
-        f'<a class="linli-lang-link" lang="{other}" href="{escape(switch_href(lang))}">{escape(text("nav.switch_lang", lang))}</a>'
+        f'<a class="linli-lang-link" lang="{other}" href="{escape(switch_href(lang))}">{escape(text("nav.lang_self", other))}</a>'
         "</nav>"
     )
     return bar
