@@ -51,6 +51,7 @@ def test_round_desk_at_demo_scale_from_the_staff_home(nav_servers, demo_db, brow
     assert store.count_proposals() == 240
     tab = Tab(browser, 1920, 1080)
     page = tab.page
+    page.set_default_navigation_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
     try:
         page.goto(staff_root(nav_servers))
         page.wait_for_selector(".linli-staff-home", timeout=WAIT)
@@ -148,6 +149,7 @@ def test_panel_created_on_the_staff_home(nav_servers, demo_db, browser, tmp_path
     store = open_store(demo_db)
     tab = Tab(browser, 1920, 1080)
     page = tab.page
+    page.set_default_navigation_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
     try:
         page.goto(staff_root(nav_servers))
         page.wait_for_selector("button.linli-new-panel", timeout=WAIT)
@@ -201,6 +203,7 @@ BAD = [
 def test_bad_ids_show_a_plain_page_in_the_page_language(nav_servers, browser, tmp_path):
     tab = Tab(browser, 1280, 800)
     page = tab.page
+    page.set_default_navigation_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
     try:
         for audience, name, query, title, value in BAD:
             page.goto(nav_servers[audience].url(name, query=query))
@@ -223,6 +226,7 @@ def test_bad_ids_show_a_plain_page_in_the_page_language(nav_servers, browser, tm
 def test_resident_root_opens_the_tiles(nav_servers, demo_db, browser, tmp_path):
     tab = Tab(browser, 1280, 800)
     page = tab.page
+    page.set_default_navigation_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
     try:
         page.goto(nav_servers["resident"].base + "/")
         page.wait_for_selector(".linli-tiles", timeout=WAIT)
