@@ -51,7 +51,7 @@ def test_round_desk_at_demo_scale_from_the_staff_home(nav_servers, demo_db, brow
     assert store.count_proposals() == 240
     tab = Tab(browser, 1920, 1080)
     page = tab.page
-    page.set_default_navigation_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
+    page.set_default_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
     try:
         page.goto(staff_root(nav_servers))
         page.wait_for_selector(".linli-staff-home", timeout=WAIT)
@@ -139,7 +139,7 @@ def test_round_desk_at_demo_scale_from_the_staff_home(nav_servers, demo_db, brow
         assert "已结束" in page.inner_text(f"#linli-rounds tr[data-round='{rid}']")
         page.click(f"#linli-rounds tr[data-round='{rid}'] a[href*='results.ipynb']")
         page.wait_for_selector("#linli-results", timeout=WAIT)
-        assert f"round={rid}" in page.url and "token=" in page.url
+        assert f"round={rid}" in page.url  # (the token lives in the login cookie after the first visit)
         assert len(tab.external) == 0, tab.external
     finally:
         tab.close()
@@ -149,7 +149,7 @@ def test_panel_created_on_the_staff_home(nav_servers, demo_db, browser, tmp_path
     store = open_store(demo_db)
     tab = Tab(browser, 1920, 1080)
     page = tab.page
-    page.set_default_navigation_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
+    page.set_default_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
     try:
         page.goto(staff_root(nav_servers))
         page.wait_for_selector("button.linli-new-panel", timeout=WAIT)
@@ -184,6 +184,13 @@ def test_panel_created_on_the_staff_home(nav_servers, demo_db, browser, tmp_path
         page.wait_for_selector(".linli-staff-page", timeout=WAIT)
         no_voila_error(page)
         assert "没有这个" not in page.inner_text("body")
+
+        # a new plan from the home page lands on ?plan=ID
+        page.click("a.linli-home-link")
+        page.click("a.linli-new-plan")
+        page.get_by_role("button", name="新建计划").click()
+        page.wait_for_url(re.compile(r"plan=\d+"), timeout=60_000)
+        assert int(re.search(r"plan=(\d+)", page.url).group(1)) == store.plans()[0]["id"]
     finally:
         tab.close()
 
@@ -203,7 +210,7 @@ BAD = [
 def test_bad_ids_show_a_plain_page_in_the_page_language(nav_servers, browser, tmp_path):
     tab = Tab(browser, 1280, 800)
     page = tab.page
-    page.set_default_navigation_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
+    page.set_default_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
     try:
         for audience, name, query, title, value in BAD:
             page.goto(nav_servers[audience].url(name, query=query))
@@ -226,7 +233,7 @@ def test_bad_ids_show_a_plain_page_in_the_page_language(nav_servers, browser, tm
 def test_resident_root_opens_the_tiles(nav_servers, demo_db, browser, tmp_path):
     tab = Tab(browser, 1280, 800)
     page = tab.page
-    page.set_default_navigation_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
+    page.set_default_timeout(WAIT)  # Voila's page "load" waits for the kernel; the machine is shared
     try:
         page.goto(nav_servers["resident"].base + "/")
         page.wait_for_selector(".linli-tiles", timeout=WAIT)

@@ -161,3 +161,16 @@ def test_results_board_bars_and_legend(db):
     assert "Most votes first" in html and "mes:" not in board.compare.value.split("<small")[0]
     legends = [c for c in board.map.controls if isinstance(c, ipyleaflet.LegendControl)]
     assert legends and set(legends[0].legend) == {"Funded", "Not funded"}
+
+
+def test_new_plan_form_from_the_home_link(db, monkeypatch):
+    """(The id going into the address is a browser matter: tests/browser/test_navigation.py.)"""
+    store = open_store(db)
+    monkeypatch.setenv("QUERY_STRING", "new=1")
+    page = pages.plan_page(db)
+    desk_root, address = page.children[1].children
+    creator = desk_root.children[1]
+    assert creator.layout.display == "flex"  # ?new=1 opens the form for a new plan
+    new_button = creator.children[-1]
+    new_button.click()
+    assert len(store.plans()) == 1 and creator.layout.display == "none"
