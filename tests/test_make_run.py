@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,14 @@ from toolkit.store import open_store
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# Like a browser: the staff server sets a login cookie and redirects to the URL without ?token=.
+OPENER = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+
 def fetch(url: str) -> str:
     for _ in range(60):
         try:
-            with urllib.request.urlopen(url, timeout=120) as r:
+            with OPENER.open(url, timeout=120) as r:
                 return r.read().decode("utf-8", "replace")
         except OSError:
             time.sleep(1)
@@ -56,7 +61,8 @@ def test_make_run_serves_every_page(tmp_path):
         printed = re.findall(r"^\s+(\S+)\s+for .*?: (http://\S+)$", output, re.M)
         urls = dict(printed)
         assert [p for p, _ in printed[:2]] == ["resident-home", "staff-home"], output  # the two home pages first
-        pages = {p.stem for p in (ROOT / "notebooks").rglob("*.ipynb")} - {"home"}
+        served = [ROOT / "notebooks" / audience for audience in ("resident", "staff")]
+        pages = {p.stem for folder in served for p in folder.glob("*.ipynb")} - {"home"}
         assert set(urls) == pages | {"resident-home", "staff-home"}, output
         for page, url in urls.items():
             url = url.replace("localhost", "127.0.0.1")

@@ -119,3 +119,59 @@ def proposals_layer(data: dict) -> "ipyleaflet.GeoJSON":
         style_callback=style,
         name="proposals",
     )
+
+
+# -- static exports (folium): one self-contained HTML file that opens with no internet -------------
+VENDOR_LEAFLET = __import__("pathlib").Path(__file__).resolve().parent.parent / "templates" / "vendor" / "leaflet"
+
+
+def choropleth_html(compounds_geojson: dict, values: dict[str, float], *, title: str, legend: str,
+                    hotspots: list[tuple[float, float, int]] = (), center: tuple[float, float], zoom: int = 13) -> str:
+    """A folium map of compounds coloured by ``values`` (compound id -> number; NaN = no data) with
+    hot-spot circles, as one HTML page with Leaflet inlined (templates/vendor/leaflet). Every
+    property shown is escaped."""
+    import math
+
+    import folium
+
+    finite = [v for v in values.values() if v is not None and not math.isnan(v)]
+    top = max(finite) if finite else 1.0
+    ramp = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"]
+
+    def color(v):
+        if v is None or math.isnan(v):
+            return "#dddddd"
+        return ramp[min(len(ramp) - 1, int(v / top * len(ramp))) if top > 0 else 0]
+
+    features = []
+    for f in compounds_geojson["features"]:
+        fid = f["properties"]["id"]
+        v = values.get(fid)
+        shown = "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:g}"
+        features.append({"type": "Feature", "geometry": f["geometry"],
+                         "properties": {"id": escape(fid), "name": escape(f["properties"].get("name", "")),
+                                        "value": escape(shown), "fill": color(v)}})
+    m = folium.Map(location=center, zoom_start=zoom, tiles=None, maxZoom=18, control_scale=True)
+    m.default_js = [("leaflet", "leaflet.js")]
+    m.default_css = [("leaflet_css", "leaflet.css")]
+    folium.GeoJson({"type": "FeatureCollection", "features": features},
+                   style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#1f3b57", "weight": 1,
+                                             "fillOpacity": 0.8, "className": "linli-choropleth"},
+                   tooltip=folium.GeoJsonTooltip(fields=["name", "value"], aliases=["", escape(legend)], labels=True)).add_to(m)
+    for lon, lat, n in hotspots:
+        folium.CircleMarker(location=(lat, lon), radius=4 + 2 * int(n), color="#6a00a8", fill=True,
+                            fill_opacity=0.35, weight=1).add_to(m)
+    legend_html = "".join(f'<span style="background:{c};display:inline-block;width:18px;height:12px"></span>' for c in ramp)
+    m.get_root().html.add_child(folium.Element(
+        f'<div style="position:fixed;top:10px;left:50px;z-index:9999;background:white;padding:6px 10px;font:14px sans-serif">'
+        f'<b>{escape(title)}</b><br>{escape(legend)}: 0 {legend_html} {top:g}</div>'))
+    return offline_html(m.get_root().render())
+
+
+def offline_html(html: str) -> str:
+    """Inline the vendored Leaflet into a folium page so it needs nothing from the network."""
+    js = (VENDOR_LEAFLET / "leaflet.js").read_text(encoding="utf-8")
+    css = (VENDOR_LEAFLET / "leaflet.css").read_text(encoding="utf-8")
+    html = html.replace('<script src="leaflet.js"></script>', f"<script>{js}</script>")
+    html = html.replace('<link rel="stylesheet" href="leaflet.css"/>', f"<style>{css}</style>")
+    return html

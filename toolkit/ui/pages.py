@@ -319,3 +319,23 @@ def resident_home_page(db: str | None = None) -> w.Widget:
         return resident_home(resident_tiles(store, lang, pages), lang), None
 
     return _shown("home", lang, build, bar=False)
+
+
+def edit_geodata_page(db: str | None = None) -> w.Widget:
+    """Planners (JupyterLab or Voila): edit the reference layers in a draft, check, publish."""
+    from toolkit.settings import load_settings
+    from toolkit.ui.geodata_editor import edit_geodata
+
+    editor = edit_geodata(db, lang=_page_lang(load_settings().lang))
+    display(editor.root)
+    return editor.root
+
+
+def needs_page(db: str | None = None) -> w.Widget:
+    """Planners: what residents asked for, by area; writes the HTML map and Excel exports."""
+    from toolkit.settings import load_settings
+    from toolkit.ui.needs_report import needs_report
+
+    root, _needs, _files = needs_report(db, lang=_page_lang(load_settings().lang))
+    display(root)
+    return root
