@@ -262,3 +262,18 @@ def test_resident_root_opens_the_tiles(nav_servers, demo_db, browser, tmp_path):
         assert len(tab.external) == 0, tab.external
     finally:
         tab.close()
+
+
+def test_a_page_that_does_not_exist_says_so_with_a_link_home(nav_servers, browser):
+    tab = Tab(browser, 1280, 800)
+    page = tab.page
+    page.set_default_timeout(WAIT)
+    try:
+        page.goto(nav_servers["resident"].base + "/voila/render/no-such-page.ipynb")
+        page.wait_for_selector("#linli-message-page")
+        assert "没有这个页面" in page.inner_text("#linli-message-page")
+        assert "You are requesting" not in page.content()
+        page.click("#linli-message-page a")
+        page.wait_for_selector(".linli-tiles")
+    finally:
+        tab.close()
