@@ -43,6 +43,7 @@ def test_make_run_serves_every_page(tmp_path):
         "LINLI_RESIDENT_PORT": str(free_port()),
         "LINLI_STAFF_PORT": str(free_port()),
         "LINLI_STAFF_TOKEN": "make-run-test-token-0123456789",
+        "LINLI_MAX_KERNELS_PER_CLIENT": "0",  # this test opens every page (8 staff pages) from one address
     }
     proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines: list[str] = []
