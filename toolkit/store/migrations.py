@@ -102,6 +102,35 @@ def _plans(conn: Connection) -> None:
     guard(conn, "plan_versions_fixed", "plan_versions", "UPDATE", "(1 = 1)", "plan versions are kept as proposed")
 
 
+def _round_desk_rules(conn: Connection) -> None:
+    """A candidate dearer than the whole fund is refused, and so is a fund cut below a candidate's
+    cost; voting cannot open before any voting code was issued."""
+    guard(conn, "round_projects_affordable", "round_projects", "INSERT",
+          "(NEW.cost_fen > (SELECT budget_fen FROM rounds WHERE id = NEW.round_id))",
+          "a candidate project costs more than the whole fund")
+    guard(conn, "rounds_budget_covers_projects", "rounds", "UPDATE",
+          "(NEW.budget_fen < (SELECT max(cost_fen) FROM round_projects WHERE round_id = NEW.id))",
+          "a candidate project costs more than the whole fund")
+    guard(conn, "rounds_open_with_codes", "rounds", "UPDATE",
+          "(NEW.status = 'open' AND OLD.status = 'draft' AND NOT EXISTS (SELECT 1 FROM voter_codes c WHERE c.round_id = NEW.id))",
+          "no voting codes have been issued for this round")
+
+
+def _round_min_support(conn: Connection) -> None:
+    """The minimum support (votes a project needs to be funded) kept in a round's settings is a
+    whole number, 0 or more."""
+    if conn.dialect.name == "sqlite":
+        value = "json_extract(NEW.settings, '$.full.min_support')"
+        bad = (f"(json_type(NEW.settings, '$.full.min_support') IS NOT NULL AND "
+               f"(json_type(NEW.settings, '$.full.min_support') <> 'integer' OR {value} < 0))")
+    else:
+        node = "(NEW.settings::jsonb #> '{full,min_support}')"
+        bad = (f"({node} IS NOT NULL AND (jsonb_typeof({node}) <> 'number' "
+               f"OR ({node})::numeric < 0 OR ({node})::numeric <> trunc(({node})::numeric)))")
+    for event, name in (("INSERT", "rounds_min_support_insert"), ("UPDATE", "rounds_min_support_update")):
+        guard(conn, name, "rounds", event, bad, "the minimum support is a whole number of votes, 0 or more")
+
+
 def _geodata_versions(conn: Connection) -> None:
     from toolkit.store.geodata import create_tables
 
@@ -118,6 +147,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "paper entries only while the round is open", lambda conn: guard(
         conn, "paper_round_open", "paper_entries", "INSERT",
         "((SELECT status FROM rounds WHERE id = NEW.round_id) <> 'open')", "the round is not open")),
+    Migration(8, "round candidates within the fund; voting opens only with codes issued", _round_desk_rules),
+    Migration(9, "a round's minimum support is a whole number, 0 or more", _round_min_support),
     Migration(50, "versioned reference layers, geodata drafts, placements of records per version", _geodata_versions),
 )
 
