@@ -18,6 +18,7 @@
 | LINLI_POLL_SECONDS | ``1.0`` | how often live pages look for new data |
 | LINLI_LIVE_HOURS | ``8`` | a live page stops polling after this long, so its kernel can be culled |
 | LINLI_NO_KERNEL | unset | ``1``: the MES add1 completion does not use its compiled (numba) kernel |
+| LINLI_IDLE_SECONDS | ``120`` | a shared vote tablet untouched this long goes back to the code screen (``0``: never) |
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ ENV_VARS = (
     "LINLI_POLL_SECONDS",
     "LINLI_LIVE_HOURS",
     "LINLI_NO_KERNEL",
+    "LINLI_IDLE_SECONDS",
 )
 
 
@@ -66,6 +68,7 @@ class Settings:
     poll_seconds: float
     live_hours: float
     var_dir: Path
+    idle_seconds: float = 120.0
 
 
 def _number(name: str, default: str, kind: type) -> int | float:
@@ -99,4 +102,5 @@ def load_settings() -> Settings:
         poll_seconds=float(_number("LINLI_POLL_SECONDS", "1.0", float)),
         live_hours=float(_number("LINLI_LIVE_HOURS", "8", float)),
         var_dir=var_dir,
+        idle_seconds=float(_number("LINLI_IDLE_SECONDS", "120", float)),
     )

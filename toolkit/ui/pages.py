@@ -159,11 +159,13 @@ def vote_page(db: str | None = None) -> w.Widget:
         lambda code, data, sid, assisted: voting.cast(store, rid, code, data, submission_id=sid, assisted_by=assisted),
         lang=lang,
         district=load_district(settings.geodata),
+        idle_seconds=settings.idle_seconds,
     )
     code = _query("code")
     if code:  # opened from the QR code on a code sheet
         page.code_box.value = code
     display(page.root)
+    page.start_idle_timer()
     return page.root
 
 
