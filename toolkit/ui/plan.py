@@ -28,6 +28,13 @@ def _errors(lang: str, exc: ValidationError) -> str:
     return "；".join(v.get(lang) if isinstance(v, Label) else str(v) for v in exc.errors.values())
 
 
+def _comment_icons(n: int) -> str:
+    """Comments on a line as Font Awesome speech bubbles (vendored with the template; an emoji
+    rendered as an empty box on Debian's chromium), with the number when there are more than 5."""
+    icons = '<i class="fa fa-comment" aria-hidden="true"></i>' * min(n, 5)
+    return icons + (f" {n}" if n > 5 else "")
+
+
 class PlanDesk:
     def __init__(self, store: "Store", plan_id: int | None, *, lang: str = "zh") -> None:
         self.store, self.plan_id, self.lang = store, plan_id, lang
@@ -112,7 +119,7 @@ class PlanDesk:
             n = len(self.process.comments_on(x.id)) if self.plan_id is not None else 0
             rows += (
                 f'<tr data-line="{escape(x.id)}"><td>{escape(x.id)}</td><td>{escape(_t(self.lang, "line_kind_" + x.kind))}</td>'
-                f'<td>{escape(x.label.get(self.lang) or x.label.zh)}</td><td class="num">{escape(yuan(x.amount_fen))}</td><td>{"💬" * min(n, 5)}</td></tr>'
+                f'<td>{escape(x.label.get(self.lang) or x.label.zh)}</td><td class="num">{escape(yuan(x.amount_fen))}</td><td class="linli-comments" data-comments="{n}">{_comment_icons(n)}</td></tr>'
             )
         self.table.value = f'<table id="linli-plan-lines">{rows}</table>'
         self.comment_line.options = [(f"{x.id} {x.label.zh}", x.id) for x in self.draft.lines]
