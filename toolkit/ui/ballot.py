@@ -126,13 +126,14 @@ class BallotEditor:
         self._label_buttons()
 
 
-def candidates_map(settings: "RoundSettings", district: Any) -> w.Widget:
-    """A small map of the candidates, numbered as the cards are (numbers only: no user text)."""
+def candidates_map(settings: "RoundSettings", district: Any, lang: str = "zh") -> w.Widget:
+    """A small map of the candidates, numbered as the cards are, with compound names and a legend."""
     import ipyleaflet
 
     from toolkit import maps
+    from toolkit.ui.tablets import map_legend
 
-    m = maps.base_map(district, height_px=320, width_px=900)
+    m = maps.base_map(district, height_px=320, width_px=900, labels_lang=lang, legend=map_legend(lang, (tt("tablets.map.candidate", lang), "#b71c1c", "pin")))
     numbers = project_numbers(settings)
     for p in settings.projects:
         if p.location is None:
@@ -201,7 +202,7 @@ class VotePage:
         self.bar.add_class("linli-sticky-bar")
         parts: list[w.Widget] = []
         if district is not None and any(p.location for p in settings.projects):
-            parts.append(candidates_map(settings, district))
+            parts.append(candidates_map(settings, district, lang))
         self.ballot = w.VBox([self.bar, *parts, self.editor.root, self.error, self.assist_toggle, self.assisted])
         self.ballot.add_class("linli-ballot")
         self.summary = w.HTML()

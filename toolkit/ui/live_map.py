@@ -46,7 +46,11 @@ class LiveMap(LivePoller):
         self.rules, self.district, self.load, self.changed = rules, district, load, changed
         self.lang, self.poll_seconds, self.max_seconds = lang, poll_seconds, max_hours * 3600
         self.refreshes = 0
-        self.map = maps.base_map(district, tile_url=tile_url, height_px=1000, width_px=1280)
+        from toolkit.ui.tablets import map_legend, tt
+
+        legend = map_legend(lang, *maps.category_entries(rules, lang), (tt("tablets.map.newest", lang), "#000000", "pin"))
+        self.map = maps.base_map(district, tile_url=tile_url, height_px=1000, width_px=1280, labels_lang=lang, legend=legend)
+        self.map.linli_labels.restyle(font_px=20)  # projector text is larger
         self.layer = maps.proposals_layer({"type": "FeatureCollection", "features": []})
         self.map.add(self.layer)
         self.total = w.HTML()

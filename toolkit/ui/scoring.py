@@ -115,7 +115,10 @@ class ScoringForm:
         if self.district is not None and self.map is None:
             from toolkit import maps
 
-            self.map = maps.base_map(self.district, height_px=260, width_px=600)
+            from toolkit.ui.tablets import map_legend
+
+            legend = map_legend(self.lang, (tt("tablets.map.this_project", self.lang), "#b71c1c", "dot"))
+            self.map = maps.base_map(self.district, height_px=260, width_px=600, labels_lang=self.lang, legend=legend)
             self.map.layout.width = "600px"
             self.project_box.children = [self.details, self.map]
         self.message.value = ""

@@ -40,7 +40,10 @@ class ScreeningDesk:
         g = lang
         self.left = w.HTML()
         self.card = w.HTML()
-        self.map = maps.base_map(district, height_px=360, width_px=600)
+        from toolkit.ui.tablets import map_legend, tt
+
+        legend = map_legend(lang, (tt("tablets.map.this_proposal", lang), "#b71c1c", "dot"))
+        self.map = maps.base_map(district, height_px=360, width_px=600, labels_lang=lang, legend=legend)
         self._marker = None
         self.deliberate = w.ToggleButtons(options=[(k.label.get(g), k.id) for k in rules.deliberated], value=None, style={"button_width": "260px"})
         self.excluded = w.ToggleButtons(options=[(k.label.get(g), k.id) for k in rules.excluded], value=None, style={"button_width": "260px"})

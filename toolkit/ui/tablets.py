@@ -69,3 +69,15 @@ def error_text(exc: BaseException, lang: str) -> str:
             pass
     log.warning("error shown as a generic message: %s", exc)
     return tt("tablets.error.generic", lang) if isinstance(exc, LinliError) else tt("tablets.error.unexpected", lang)
+
+
+def map_legend(lang: str, *extra: tuple[str, str, str]) -> tuple[str, list[tuple[str, str, str]]]:
+    """A map legend (title, entries): what the page draws (``extra``) and the outlines every
+    map has (compounds, community borders)."""
+    from toolkit.maps import COMMUNITY_STYLE, COMPOUND_STYLE
+
+    base = [
+        (tt("tablets.map.compound", lang), COMPOUND_STYLE["fillColor"], "area"),
+        (tt("tablets.map.community", lang), COMMUNITY_STYLE["color"], "line"),
+    ]
+    return tt("tablets.map.legend", lang), [*extra, *base]
