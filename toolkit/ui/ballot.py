@@ -47,7 +47,7 @@ class BallotEditor:
             n = numbers[p.id]
             head = w.HTML(
                 f'<div class="linli-card-title" data-project="{escape(p.id)}" data-number="{n}"><b><span class="linli-card-number">{n}</span>. {escape(p.name.get(lang))}</b></div>'
-                f'<div class="linli-hint">{escape(_t(lang, "cost", cost=yuan(p.cost_fen)))}</div>'
+                f'<div class="linli-hint">{escape(_t(lang, "card_cost", cost=yuan(p.cost_fen)))}</div>'
                 f'<div class="linli-hint">{escape(p.description.get(lang))}</div>'
             )
             if self.kind == "cumulative":

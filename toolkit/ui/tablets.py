@@ -1,46 +1,23 @@
 """Texts and error messages of the resident tablets and facilitator desks (catalog domain
-``tablets``): ``tt(key, lang, **kw)`` reads ``toolkit/locale/<lang>/LC_MESSAGES/tablets.po``;
+``tablets``, ``toolkit/locale/<locale>/LC_MESSAGES/tablets.po``): ``tt(key, lang, **kw)``;
 ``error_text`` turns any error a page may meet into plain words in the page's language, never a
 raw database message."""
 
 from __future__ import annotations
 
-import functools
 import logging
-from pathlib import Path
 
 from toolkit.errors import LinliError, StoreError, ValidationError
+from toolkit.i18n import MissingText, text
 from toolkit.labels import Label
 
-LOCALE = Path(__file__).resolve().parents[1] / "locale"
-_DIRS = {"zh": "zh_Hans", "en": "en"}
 log = logging.getLogger(__name__)
 
 
-def _unquote(s: str) -> str:
-    body = s.strip()[1:-1]
-    return body.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
-
-
-@functools.cache
-def _catalog(lang: str) -> dict[str, str]:
-    """msgid → msgstr of this domain (one-line entries, as written in tablets.po)."""
-    path = LOCALE / _DIRS[lang] / "LC_MESSAGES" / "tablets.po"
-    out: dict[str, str] = {}
-    msgid = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("msgid "):
-            msgid = _unquote(line[6:])
-        elif line.startswith("msgstr ") and msgid:
-            out[msgid] = _unquote(line[7:])
-            msgid = None
-    return out
-
-
 def tt(key: str, lang: str, **kw: object) -> str:
-    """The text ``key`` in ``lang`` ("zh" or "en"), placeholders filled with ``kw``."""
-    text = _catalog("en" if lang == "en" else "zh")[key]
-    return text.format(**kw) if kw else text
+    """The text ``key`` in ``lang`` ("zh" or "en"), placeholders filled with ``kw`` (the
+    catalogs through :func:`toolkit.i18n.text`; this domain's ids start with ``tablets.``)."""
+    return text(key, lang, **kw)
 
 
 def field_name(field: str, lang: str) -> str:
@@ -48,7 +25,7 @@ def field_name(field: str, lang: str) -> str:
     head, _, rest = field.partition(".")
     try:
         name = tt(f"tablets.field.{head}", lang)
-    except KeyError:
+    except MissingText:
         name = tt("tablets.field.other", lang)
     return f"{name} {rest}" if rest else name
 
@@ -65,7 +42,7 @@ def error_text(exc: BaseException, lang: str) -> str:
     if isinstance(exc, StoreError) and getattr(exc, "key", None):
         try:
             return tt(f"tablets.store.{exc.key}", lang, **getattr(exc, "params", {}))
-        except KeyError:
+        except MissingText:
             pass
     log.warning("error shown as a generic message: %s", exc)
     return tt("tablets.error.generic", lang) if isinstance(exc, LinliError) else tt("tablets.error.unexpected", lang)
