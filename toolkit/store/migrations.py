@@ -112,7 +112,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "paper entries only while the round is open", lambda conn: guard(
         conn, "paper_round_open", "paper_entries", "INSERT",
         "((SELECT status FROM rounds WHERE id = NEW.round_id) <> 'open')", "the round is not open")),
+    Migration(60, "screening corrections (undo of a decision, append-only)", lambda conn: _screening_corrections(conn)),
 )
+
+
+def _screening_corrections(conn: Connection) -> None:
+    from toolkit.store import screening_corrections
+
+    screening_corrections.create(conn)
 
 
 def pending(conn: Connection) -> list[Migration]:

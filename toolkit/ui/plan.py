@@ -13,6 +13,7 @@ from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
 from toolkit.markup import escape, yuan
 from toolkit.rounds.plan import Plan, PlanLine, check_balance, diff, remove_line, set_line, set_terms
+from toolkit.ui.tablets import error_text, tt
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ class PlanDesk:
         try:
             propose_version(self.store, self.plan_id, self.draft, self.note.value.strip())
         except (ValidationError, LinliError) as exc:
-            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else exc)}</div>'
+            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else error_text(exc, self.lang))}</div>'
             return False
         self.note.value = ""
         self.load()
@@ -178,7 +179,7 @@ class PlanDesk:
         try:
             add_comment(self.store, self.plan_id, self.comment_line.value, self.comment_author.value, self.comment_text.value)
         except (ValidationError, LinliError) as exc:
-            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else exc)}</div>'
+            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else error_text(exc, self.lang))}</div>'
             return False
         self.comment_text.value = ""
         self.load()
@@ -190,7 +191,7 @@ class PlanDesk:
         try:
             finalise(self.store, self.plan_id)
         except (ValidationError, LinliError) as exc:
-            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else exc)}</div>'
+            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else error_text(exc, self.lang))}</div>'
             return False
         self.load()
         return True

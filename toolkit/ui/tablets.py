@@ -40,8 +40,11 @@ def error_text(exc: BaseException, lang: str) -> str:
             parts.append(f"{field_name(str(k), lang)}：{msg}" if lang != "en" else f"{field_name(str(k), lang)}: {msg}")
         return ("；" if lang != "en" else "; ").join(parts)
     if isinstance(exc, StoreError) and getattr(exc, "key", None):
+        params = dict(getattr(exc, "params", {}))
+        if "role" in params:  # a paper-entry role (first, second, resolver) in words
+            params["role"] = tt(f"tablets.paper.role_{params['role']}", lang)
         try:
-            return tt(f"tablets.store.{exc.key}", lang, **getattr(exc, "params", {}))
+            return tt(f"tablets.store.{exc.key}", lang, **params)
         except MissingText:
             pass
     log.warning("error shown as a generic message: %s", exc)
