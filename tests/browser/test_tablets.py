@@ -200,6 +200,9 @@ def test_document_language_follows_the_page(tablet_servers, tablet, lang, expect
     for b in page.locator(".leaflet-control-zoom a").all():
         bb = b.bounding_box()
         assert bb["width"] >= 44 and bb["height"] >= 44
+    if lang == "zh":  # the page's own language switch moves the document language with it
+        page.get_by_role("button", name="English", exact=True).click()
+        page.wait_for_function("document.documentElement.lang === 'en'", timeout=15_000)
 
 
 def test_live_map_rings_the_newest_and_labels_compounds(tablet_servers, demo240, projector, tmp_path):
@@ -219,3 +222,44 @@ def test_live_map_rings_the_newest_and_labels_compounds(tablet_servers, demo240,
         page.wait_for_timeout(700)
     page.wait_for_function(f"document.querySelectorAll('.linli-compound-name').length > {before}", timeout=20_000)
     shot(page, "live-map-newest", tmp_path)
+
+
+def test_paper_mismatch_names_projects_in_words(tablet_servers, demo240, vote_round, projector):
+    rid, _codes = vote_round
+    page = projector.page
+    page.goto(tablet_servers["staff"].url("paper", query=f"round={rid}"))
+    page.wait_for_selector("button.linli-save-paper", timeout=120_000)
+    for operator, picks in (("张敏", ["V1"]), ("刘洋", ["V1", "V4"])):
+        page.locator(".linli-operator input").fill(operator)
+        page.locator(".linli-operator input").press("Tab")
+        page.locator(".linli-serial input").fill("0042")
+        page.locator(".linli-serial input").press("Tab")
+        for pid in picks:
+            page.click(f"button.linli-pick-{pid}")
+        page.click("button.linli-save-paper")
+        role = "第一位录入员" if operator == "张敏" else "第二位录入员"
+        page.wait_for_selector(f"#linli-paper-saved:has-text('已保存（{role}）')", timeout=15_000)
+    state = page.locator("#linli-paper-state li[data-serial='0042']")
+    state.wait_for(timeout=15_000)
+    text = state.inner_text()
+    assert "项目 4. 候选项目4" in text and "projects." not in text and "V4" not in text
+    assert projector.external == [] and projector.errors == []
+
+
+@pytest.mark.parametrize("page_name, audience, query", [
+    ("scoring", "resident", ""), ("vote", "resident", "round={rid}"), ("propose", "resident", ""),
+    ("paper", "staff", "round={rid}"), ("screening", "staff", ""), ("plan", "staff", ""),
+])
+def test_english_buttons_are_not_cut_off(tablet_servers, vote_round, tablet, page_name, audience, query):
+    rid, _codes = vote_round
+    page = tablet.page
+    q = "lang=en" + ("&" + query.format(rid=rid) if query else "")
+    page.goto(tablet_servers[audience].url(page_name, query=q))
+    page.wait_for_selector(".linli-page, .linli-projector", timeout=120_000)
+    page.wait_for_timeout(500)
+    cut = page.evaluate("""() => [...document.querySelectorAll('button')].filter(b => b.offsetParent !== null).filter(b => {
+        const cs = getComputedStyle(b);
+        return b.scrollWidth > b.clientWidth + 1 || (cs.textOverflow === 'ellipsis' && cs.overflow !== 'visible' && cs.whiteSpace === 'nowrap');
+    }).map(b => b.textContent.trim())""")
+    assert cut == [], f"buttons cut off on {page_name}: {cut}"
+    assert page.evaluate("document.documentElement.lang") == "en"

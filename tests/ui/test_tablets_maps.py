@@ -110,3 +110,18 @@ def test_newest_proposal_is_highlighted(ws):
     assert "linli-newest" in layer.style_callback(newest[0])["className"]
     others = [f for f in data["features"] if not f["properties"]["newest"]][:5]
     assert all("linli-newest" not in layer.style_callback(f)["className"] for f in others)
+
+
+def test_no_character_outside_the_basic_plane_in_page_code_or_texts():
+    """Emoji (outside the BMP) render as empty boxes on Debian's chromium: none in page code or
+    catalogs (icons come from the vendored Font Awesome)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "toolkit"
+    bad = [
+        f"{p.relative_to(root)}:{n}"
+        for p in [*root.rglob("*.py"), *root.rglob("*.po")]
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if any(ord(ch) > 0xFFFF for ch in line)
+    ]
+    assert bad == []

@@ -222,6 +222,7 @@ class VotePage:
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
         self.root.add_class("linli-vote")
+        self.root.add_class(f"linli-lang-{lang}")
         self.screen = "login"
         self._show("login")
         self._show_assisted()

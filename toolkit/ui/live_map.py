@@ -62,6 +62,7 @@ class LiveMap(LivePoller):
         side = w.VBox([title, self.total, self.by_category, self.by_community, self.latest, self.status], layout=w.Layout(width="620px", padding="0 16px", overflow="hidden"))
         self.root = w.HBox([w.Box([self.map], layout=w.Layout(width="1280px")), side], layout=w.Layout(width="1900px"))
         self.root.add_class("linli-projector")
+        self.root.add_class(f"linli-lang-{lang}")
         self.paused_text = self.t("live_paused")
 
     def t(self, key: str, **kw: object) -> str:

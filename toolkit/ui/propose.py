@@ -113,6 +113,7 @@ class ProposeForm:
         self.root = w.VBox([w.HBox([self.heading, self.lang_switch], layout=w.Layout(justify_content="space-between", align_items="center")), self.form, self.receipt_box])
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
+        self.root.add_class(f"linli-lang-{lang}")
         self._apply_lang()
 
     # -- language -----------------------------------------------------------------------
@@ -138,7 +139,9 @@ class ProposeForm:
     def _on_lang(self, change: dict) -> None:
         from toolkit import maps
 
+        self.root.remove_class(f"linli-lang-{self.lang}")
         self.lang = change["new"]
+        self.root.add_class(f"linli-lang-{self.lang}")
         self._apply_lang()
         self.map.linli_legend.value = maps.legend_html(*self._legend(self.lang))
         self.map.linli_labels.restyle(lang=self.lang)

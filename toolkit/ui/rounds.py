@@ -324,6 +324,8 @@ class PaperDesk:
         self.operator = w.Text(description=_t(g, "operator"), continuous_update=False, style={"description_width": "120px"})
         self.serial = w.Text(description=_t(g, "serial"), continuous_update=False, style={"description_width": "120px"})
         self.resolver = w.Checkbox(description=_t(g, "resolver"), indent=False)
+        self.operator.add_class("linli-operator")
+        self.serial.add_class("linli-serial")
         self.editor = BallotEditor(self.settings, lang=lang)
         self.save = w.Button(description=_t(g, "save_entry"), button_style="primary", layout=w.Layout(width="260px", height="52px"))
         self.save.add_class("linli-save-paper")
@@ -333,6 +335,7 @@ class PaperDesk:
         title = w.HTML(f'<div class="linli-big">{escape(_t(g, "paper_title"))} · {escape(self.settings.name.get(g))}</div>')
         self.root = w.VBox([title, w.HBox([self.operator, self.serial, self.resolver]), self.editor.root, self.save, self.message, self.state])
         self.root.add_class("linli-page")
+        self.root.add_class(f"linli-lang-{lang}")
         self.show_state()
 
     def enter(self) -> bool:

@@ -90,6 +90,7 @@ class ScoringForm:
         self.sheet.layout.display = "none"
         self.login = w.VBox([w.HTML(f'<div class="linli-title">{escape(_t(lang, "scoring_title"))}</div>'), w.HBox([self.code, self.enter]), self.message])
         self.root = w.VBox([self.login, self.sheet])
+        self.root.add_class(f"linli-lang-{lang}")
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
 
@@ -251,6 +252,7 @@ class Tally(LivePoller):
         whatif = w.VBox([w.HTML(f"<b>{escape(_t(lang, 'tally_weights'))}</b>"), *self.weights.values()])
         self.root = w.VBox([title, self.sheets, self.missing, self.ranking, self.agreement, self.sensitivity, whatif, self.export], layout=w.Layout(width="1880px"))
         self.root.add_class("linli-projector")
+        self.root.add_class(f"linli-lang-{lang}")
         self.locked = self.panel["locked_at"] is not None
         self.status = self.sheets
 
