@@ -36,15 +36,15 @@ def demo240(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tablet_servers(demo240, tmp_path_factory):
     """Servers whose vote tablets reset after IDLE_SECONDS without a touch."""
-    before = os.environ.get("LINLI_IDLE_SECONDS")
-    os.environ["LINLI_IDLE_SECONDS"] = str(IDLE_SECONDS)
+    before = os.environ.get("LINLI_TABLET_RESET_SECONDS")
+    os.environ["LINLI_TABLET_RESET_SECONDS"] = str(IDLE_SECONDS)
     try:
         running = start_servers(demo240, tmp_path_factory.mktemp("voila-tablets"))
     finally:
         if before is None:
-            os.environ.pop("LINLI_IDLE_SECONDS", None)
+            os.environ.pop("LINLI_TABLET_RESET_SECONDS", None)
         else:
-            os.environ["LINLI_IDLE_SECONDS"] = before
+            os.environ["LINLI_TABLET_RESET_SECONDS"] = before
     yield running
     for r in running.values():
         r.stop()
