@@ -263,3 +263,30 @@ def test_english_buttons_are_not_cut_off(tablet_servers, vote_round, tablet, pag
     }).map(b => b.textContent.trim())""")
     assert cut == [], f"buttons cut off on {page_name}: {cut}"
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_freezing_a_plan_asks_in_a_dialog_in_sight(tablet_servers, demo240, projector):
+    from toolkit.planning import load_process
+
+    store = open_store(demo240)
+    plan_id = store.create_plan("锦绣花园共有资金收支计划", 6)
+    page = projector.page
+    page.goto(tablet_servers["staff"].url("plan", query=f"plan={plan_id}"))
+    page.wait_for_selector("button.linli-propose-version", timeout=120_000)
+    page.click("button.linli-propose-version")  # an empty, balanced first version
+    page.wait_for_selector("#linli-plan-status", timeout=15_000)
+    page.locator("button.linli-freeze-plan").scroll_into_view_if_needed()
+    page.click("button.linli-freeze-plan")
+    question = page.locator(".linli-confirm-question")
+    question.wait_for(state="visible", timeout=10_000)
+    q, yes = question.bounding_box(), page.locator("button.linli-confirm-yes").bounding_box()
+    assert 0 <= q["y"] and yes["y"] + yes["height"] <= 1080  # the dialog is in sight, not up the page
+    assert "锦绣花园共有资金收支计划" in question.inner_text()
+    assert not load_process(store, plan_id).frozen
+    page.click("button.linli-confirm-no")
+    question.wait_for(state="hidden", timeout=10_000)
+    page.click("button.linli-freeze-plan")
+    page.click("button.linli-confirm-yes")
+    page.wait_for_selector("#linli-plan-status[data-final='1']", timeout=15_000)
+    assert load_process(store, plan_id).frozen
+    assert projector.external == [] and projector.errors == []

@@ -71,7 +71,11 @@ class PlanDesk:
         self.comment_button.on_click(lambda _b: self.comment())
         self.freeze_button = w.Button(description=_t(g, "freeze_plan"), button_style="danger", layout=w.Layout(height="52px"))
         self.freeze_button.add_class("linli-freeze-plan")
-        self.freeze_button.on_click(lambda _b: self.freeze())
+        self.freeze_button.on_click(lambda _b: self.ask_freeze())
+        # Freezing is final (the plan goes on public notice): a dialog asks first.
+        from toolkit.ui.confirm import Confirm
+
+        self.dialog = Confirm(self.freeze, yes=tt("tablets.plan.freeze_yes", g), no=tt("tablets.plan.freeze_no", g))
         self.message = w.HTML()
         self.creator = w.VBox([self.new_name, self.new_rounds, self.new_button])
         self.editor = w.VBox([
@@ -80,8 +84,9 @@ class PlanDesk:
             w.HBox([self.comment_line, self.comment_author]), w.HBox([self.comment_text, self.comment_button]), self.freeze_button,
         ])
         title = w.HTML(f'<div class="linli-big">{escape(_t(g, "plan_title"))}</div>')
-        self.root = w.VBox([title, self.creator, self.head, self.table, self.message, self.editor])
+        self.root = w.VBox([title, self.creator, self.head, self.table, self.message, self.editor, self.dialog.root])
         self.root.add_class("linli-page")
+        self.root.add_class(f"linli-lang-{lang}")
         self.draft: Plan = Plan(())
         self.load()
 
@@ -184,6 +189,11 @@ class PlanDesk:
         self.comment_text.value = ""
         self.load()
         return True
+
+    def ask_freeze(self) -> None:
+        """The page's button: ask in the dialog (its yes runs :meth:`freeze`)."""
+        name = self.store.plan_record(self.plan_id)["name"] if self.plan_id is not None else ""
+        self.dialog.ask(tt("tablets.plan.freeze_ask", self.lang, name=name))
 
     def freeze(self) -> bool:
         from toolkit.planning import finalise
