@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from tests.browser.conftest import Tab
 from tests.browser.harness import shot, start_servers
 from toolkit.labels import Label
 from toolkit.panels import create_panel

@@ -7,6 +7,7 @@ import html
 import re
 
 import pytest
+from shapely.geometry import Point
 
 from toolkit import maps
 from toolkit.demo import build_demo_database
@@ -44,7 +45,7 @@ def test_labels_appear_as_the_map_zooms_in(ws):
     # a label only where the outline is wide enough for the name at that zoom
     for cid, name, lat, lon in maps.compound_labels(d, 14, "zh"):
         geom = d.compounds.set_index("id").loc[cid].geometry
-        assert geom.contains(__import__("shapely").Point(lon, lat))
+        assert geom.contains(Point(lon, lat))
 
 
 def test_labels_follow_the_map_zoom_and_language(ws):
@@ -66,9 +67,7 @@ def test_hostile_compound_names_are_escaped(ws):
 
     compounds = ws.district.compounds.copy()
     compounds.loc[compounds.index[0], "name"] = '<img src=x onerror="alert(1)">'
-    district = dataclasses.replace(ws.district, compounds=compounds) if dataclasses.is_dataclass(ws.district) else None
-    if district is None:
-        pytest.fail("District is expected to be a dataclass")
+    district = dataclasses.replace(ws.district, compounds=compounds)
     m = maps.base_map(district, labels_lang="zh")
     m.zoom = 18
     html = "".join(layer.icon.html for layer in m.linli_labels.group.layers)
