@@ -63,12 +63,13 @@ def test_idle_resident_page_is_culled_but_a_live_projector_is_not(browser_db, br
         resident, staff = servers["resident"], servers["staff"]
         tablet = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
         projector = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
-        tab = tablet.new_page()
-        tab.goto(resident.url("propose"))
-        tab.wait_for_selector("button.linli-submit", timeout=120_000)
+        # The projector first, so the tablet's 12 s of idleness cannot run out while the projector loads.
         wall = projector.new_page()
         wall.goto(staff.url("live-map"))
         wall.wait_for_selector("#linli-total", timeout=120_000)
+        tab = tablet.new_page()
+        tab.goto(resident.url("propose"))
+        tab.wait_for_selector("button.linli-submit", timeout=120_000)
         assert len(kernels(resident)) == 1 and len(kernels(staff)) == 1
         # Activity keeps a resident page alive: typing for a while past the idle time.
         box = tab.locator("input[type=text], textarea").first
