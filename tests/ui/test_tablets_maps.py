@@ -124,3 +124,22 @@ def test_no_character_outside_the_basic_plane_in_page_code_or_texts():
         if any(ord(ch) > 0xFFFF for ch in line)
     ]
     assert bad == []
+
+
+@pytest.mark.parametrize("lang, words", [("zh", "出了点问题"), ("en", "Something went wrong")])
+def test_live_page_error_boundary_speaks_the_page_language(ws, lang, words):
+    import asyncio
+
+    def broken():
+        raise RuntimeError("sqlite3.OperationalError: database is locked")
+
+    live = LiveMap(ws.rules, ws.district, broken, lambda: True, lang=lang, poll_seconds=0.01)
+
+    async def a_moment():
+        try:
+            await asyncio.wait_for(live._run(), timeout=0.3)
+        except asyncio.TimeoutError:
+            pass
+
+    asyncio.run(a_moment())
+    assert words in live.status.value and "sqlite3" not in live.status.value
