@@ -64,4 +64,13 @@ class ValidationError(LinliError, ValueError):
 
 
 class StoreError(LinliError):
-    """The store refused a change (constraint, migration, missing record)."""
+    """The store refused a change (constraint, migration, missing record).
+
+    ``key`` (optional) names the refusal for pages, which show it in the visitor's language
+    (catalog id ``tablets.store.<key>``, filled with ``params``); the message stays for logs.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params

@@ -40,6 +40,12 @@ def reviewer_by_code(store: "Store", code: str) -> dict | None:
         return None
 
 
+def project_info(store: "Store", project_id: str) -> dict | None:
+    """The proposal behind a panel project id (``P0007`` → proposal 7): its public fields."""
+    digits = str(project_id or "").lstrip("Pp")
+    return store.proposal(int(digits)) if digits.isdigit() else None
+
+
 def create_panel(db: str | Path | None, name: str, rubric: str, projects: list[str], reviewers: list[str]) -> tuple[int, dict[str, str]]:
     """Create a panel over existing proposals (by id or receipt code); return its id and the
     reviewers' one-time codes."""

@@ -147,7 +147,9 @@ def cast(
         )
     except BallotRefused as exc:
         label = REFUSED[exc.reason]
-        raise ValidationError({"code" if exc.reason != "rule" else "ballot": label.format(detail=str(exc)) if exc.reason == "rule" else label}) from None
+        if exc.reason == "rule":  # the database's own words are English: only the en text carries them
+            label = Label(label.zh.format(detail="请返回修改后再试"), label.en.format(detail=str(exc)))
+        raise ValidationError({"code" if exc.reason != "rule" else "ballot": label}) from None
 
 
 def code_problem(store: "Store", round_id: int, code_text: str) -> Label | None:

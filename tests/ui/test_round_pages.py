@@ -116,7 +116,9 @@ def test_paper_desk_double_entry(ws):
         for pid in picks:
             paper.editor.toggle(pid)
         assert paper.enter(), paper.message.value
-    assert 'data-status="mismatch"' in paper.state.value and "P0004" in paper.state.value
+    assert 'data-status="mismatch"' in paper.state.value
+    name = paper.settings.project("P0004").name.zh
+    assert f"项目 4. {name}" in paper.state.value and "projects." not in paper.state.value  # a label, not a field id
     assert ws.store.turnout(rid)["ballots"] == 0
     paper.operator.value, paper.serial.value, paper.resolver.value = "王强", "0007", True
     paper.editor.toggle("P0001")

@@ -216,8 +216,8 @@ class Store(PanelsMixin, ScreeningMixin, RoundsMixin, PlansMixin):
                 if found is not None:
                     return Stored(found["id"], found["receipt_code"], False)
                 if "receipt_code" not in str(exc.orig) or receipt_code is not None:
-                    raise StoreError(f"the database refused the proposal: {exc.orig}") from None
-        raise StoreError("could not find a free receipt code after 5 tries")
+                    raise StoreError(f"the database refused the proposal: {exc.orig}", key="refused") from None
+        raise StoreError("could not find a free receipt code after 5 tries", key="refused")
 
     @staticmethod
     def _by_submission(conn: Connection, submission_id: str) -> Any:

@@ -150,7 +150,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "round candidates within the fund; voting opens only with codes issued", _round_desk_rules),
     Migration(9, "a round's minimum support is a whole number, 0 or more", _round_min_support),
     Migration(50, "versioned reference layers, geodata drafts, placements of records per version", _geodata_versions),
+    Migration(60, "screening corrections (undo of a decision, append-only)", lambda conn: _screening_corrections(conn)),
 )
+
+
+def _screening_corrections(conn: Connection) -> None:
+    from toolkit.store import screening_corrections
+
+    screening_corrections.create(conn)
 
 
 def pending(conn: Connection) -> list[Migration]:

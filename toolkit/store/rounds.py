@@ -217,8 +217,8 @@ class RoundsMixin:
                 self._audit(conn, operator, "paper_entry", "round", str(round_id), {"serial": serial, "role": role})  # type: ignore[attr-defined]
         except IntegrityError as exc:
             if "not open" in str(exc.orig):
-                raise StoreError("the round is not open") from None
-            raise StoreError(f"paper ballot {serial} already has a {role} entry") from None
+                raise StoreError("the round is not open", key="paper_closed") from None
+            raise StoreError(f"paper ballot {serial} already has a {role} entry", key="paper_twice", serial=serial, role=role) from None
 
     def paper_entries_frame(self, round_id: int) -> "pd.DataFrame":
         import pandas as pd

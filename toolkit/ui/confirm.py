@@ -30,15 +30,15 @@ class Confirm:
         self.on_confirm = on_confirm
         self.asked = False
         self.question = w.HTML()
-        self.yes = w.Button(description=yes, button_style="danger" if danger else "primary", layout=w.Layout(min_width="200px", height="56px"))
+        self.yes = w.Button(description=yes, button_style="danger" if danger else "primary", layout=w.Layout(width="auto", min_width="200px", height="auto", min_height="56px"))
         self.yes.add_class("linli-confirm-yes")
-        self.no = w.Button(description=no, layout=w.Layout(min_width="160px", height="56px"))
-        self.no.add_class("linli-confirm-no")
         self.yes.on_click(lambda _b: self.confirm())
+        self.no = w.Button(description=no, layout=w.Layout(width="auto", min_width="160px", height="auto", min_height="56px"))
+        self.no.add_class("linli-confirm-no")
         self.no.on_click(lambda _b: self.cancel())
-        box = w.VBox([self.question, w.HBox([self.no, self.yes])])
-        box.add_class("linli-confirm-box")
-        self.root = w.Box([box])
+        panel = w.VBox([self.question, w.HBox([self.no, self.yes])])
+        panel.add_class("linli-confirm-box")
+        self.root = w.Box([panel])
         self.root.add_class("linli-confirm")
         self.root.layout.display = "none"
 

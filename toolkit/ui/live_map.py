@@ -46,7 +46,11 @@ class LiveMap(LivePoller):
         self.rules, self.district, self.load, self.changed = rules, district, load, changed
         self.lang, self.poll_seconds, self.max_seconds = lang, poll_seconds, max_hours * 3600
         self.refreshes = 0
-        self.map = maps.base_map(district, tile_url=tile_url, height_px=1000, width_px=1280)
+        from toolkit.ui.tablets import map_legend, tt
+
+        legend = map_legend(lang, *maps.category_entries(rules, lang), (tt("tablets.map.newest", lang), "#000000", "pin"))
+        self.map = maps.base_map(district, tile_url=tile_url, height_px=1000, width_px=1280, labels_lang=lang, legend=legend)
+        self.map.linli_labels.restyle(font_px=20)  # projector text is larger
         self.layer = maps.proposals_layer({"type": "FeatureCollection", "features": []})
         self.map.add(self.layer)
         self.total = w.HTML()
@@ -58,6 +62,7 @@ class LiveMap(LivePoller):
         side = w.VBox([title, self.total, self.by_category, self.by_community, self.latest, self.status], layout=w.Layout(width="620px", padding="0 16px", overflow="hidden"))
         self.root = w.HBox([w.Box([self.map], layout=w.Layout(width="1280px")), side], layout=w.Layout(width="1900px"))
         self.root.add_class("linli-projector")
+        self.root.add_class(f"linli-lang-{lang}")
         self.paused_text = self.t("live_paused")
 
     def t(self, key: str, **kw: object) -> str:

@@ -105,15 +105,18 @@ def live_map_page(db: str | None = None) -> w.Widget:
 
 
 def scoring_page(db: str | None = None) -> w.Widget:
-    """Reviewer tablet: enter a reviewer code, score one project at a time."""
-    from toolkit.panels import reviewer_by_code
-    from toolkit.settings import load_settings
-    from toolkit.store import open_store
+    """Reviewer tablet: enter a reviewer code, score one project at a time (with its description,
+    cost and place)."""
+    from toolkit.panels import project_info, reviewer_by_code
     from toolkit.ui.scoring import ScoringForm
+    from toolkit.workspace import open_workspace
 
-    settings = load_settings()
-    store = open_store(db if db is not None else settings.db)
-    form = ScoringForm(store, _panel_rubric, lambda code: reviewer_by_code(store, code), lang=_page_lang(settings.lang))
+    ws = open_workspace(db)
+    store = ws.store
+    form = ScoringForm(
+        store, _panel_rubric, lambda code: reviewer_by_code(store, code), lang=_page_lang(ws.settings.lang),
+        project_info=lambda pid: project_info(store, pid), district=ws.district,
+    )
     display(form.root)
     return form.root
 
@@ -197,11 +200,13 @@ def vote_page(db: str | None = None) -> w.Widget:
         lambda code, data, sid, assisted: voting.cast(store, rid, code, data, submission_id=sid, assisted_by=assisted),
         lang=lang,
         district=load_district(settings.geodata),
+        idle_seconds=settings.tablet_reset_seconds,
     )
     code = _query("code")
     if code:  # opened from the QR code on a code sheet
         page.code_box.value = code
     display(page.root)
+    page.start_idle_timer()
     return page.root
 
 

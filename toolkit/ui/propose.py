@@ -56,7 +56,7 @@ class ProposeForm:
         self.heading = w.HTML()
         self.intro = w.HTML()
 
-        self.map = maps.base_map(district, tile_url=tile_url, height_px=460, width_px=1100)
+        self.map = maps.base_map(district, tile_url=tile_url, height_px=460, width_px=1100, labels_lang=lang, legend=self._legend(lang))
         self.map.on_interaction(self._on_map)
         self._shape_layer = None
         self.mode = w.ToggleButtons(options=self._mode_options(), value="Point")
@@ -113,6 +113,7 @@ class ProposeForm:
         self.root = w.VBox([w.HBox([self.heading, self.lang_switch], layout=w.Layout(justify_content="space-between", align_items="center")), self.form, self.receipt_box])
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
+        self.root.add_class(f"linli-lang-{lang}")
         self._apply_lang()
 
     # -- language -----------------------------------------------------------------------
@@ -129,9 +130,21 @@ class ProposeForm:
     def _cost_options(self) -> list[tuple[str, str]]:
         return [(b.label.get(self.lang), b.id) for b in self.rules.cost_bands] + [(self.t("cost_unknown"), "")]
 
+    @staticmethod
+    def _legend(lang: str):
+        from toolkit.ui.tablets import map_legend, tt
+
+        return map_legend(lang, (tt("tablets.map.your_mark", lang), "#b71c1c", "dot"))
+
     def _on_lang(self, change: dict) -> None:
+        from toolkit import maps
+
+        self.root.remove_class(f"linli-lang-{self.lang}")
         self.lang = change["new"]
+        self.root.add_class(f"linli-lang-{self.lang}")
         self._apply_lang()
+        self.map.linli_legend.value = maps.legend_html(*self._legend(self.lang))
+        self.map.linli_labels.restyle(lang=self.lang)
 
     def _apply_lang(self) -> None:
         g = self.lang

@@ -16,6 +16,7 @@ from toolkit.labels import Label
 from toolkit.markup import escape, yuan
 from toolkit.ui.ballot import BallotEditor
 from toolkit.ui.polling import LivePoller
+from toolkit.ui.tablets import error_text, field_name, tt
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -391,6 +392,8 @@ class PaperDesk:
         self.operator = w.Text(description=_t(g, "operator"), continuous_update=False, style={"description_width": "120px"})
         self.serial = w.Text(description=_t(g, "serial"), continuous_update=False, style={"description_width": "120px"})
         self.resolver = w.Checkbox(description=_t(g, "resolver"), indent=False)
+        self.operator.add_class("linli-operator")
+        self.serial.add_class("linli-serial")
         self.editor = BallotEditor(self.settings, lang=lang)
         self.save = w.Button(description=_t(g, "save_entry"), button_style="primary", layout=w.Layout(width="260px", height="52px"))
         self.save.add_class("linli-save-paper")
@@ -400,6 +403,7 @@ class PaperDesk:
         title = w.HTML(f'<div class="linli-big">{escape(_t(g, "paper_title"))} · {escape(self.settings.name.get(g))}</div>')
         self.root = w.VBox([title, w.HBox([self.operator, self.serial, self.resolver]), self.editor.root, self.save, self.message, self.state])
         self.root.add_class("linli-page")
+        self.root.add_class(f"linli-lang-{lang}")
         self.show_state()
 
     def enter(self) -> bool:
@@ -409,19 +413,40 @@ class PaperDesk:
             role = enter_paper(self.store, self.round_id, self.serial.value.strip(), self.operator.value.strip(), self.editor.data(), resolver=self.resolver.value)
             count_paper(self.store, self.round_id)
         except (LinliError, ValidationError) as exc:
-            self.message.value = f'<div class="linli-error">{escape(_error_text(self.lang, exc))}</div>'
+            self.message.value = f'<div class="linli-error">{escape(error_text(exc, self.lang))}</div>'
             return False
-        self.message.value = f'<div class="linli-hint">{escape(_t(self.lang, "entry_saved", role=role))}</div>'
+        role_text = tt(f"tablets.paper.role_{role}", self.lang)
+        self.message.value = f'<div class="linli-hint" id="linli-paper-saved">{escape(tt("tablets.paper.saved", self.lang, role=role_text))}</div>'
         self.editor.reset()
         self.resolver.value = False
         self.show_state()
         return True
 
+    def difference_label(self, field: str) -> str:
+        """A differing field of two entries (``projects.P0002``, ``points.P0002``, ``ranking[2]``,
+        ``assisted``, ``kind``) in words: the project's card number and name, or the rank."""
+        import re
+
+        from toolkit.ui.ballot import project_numbers
+
+        numbers = project_numbers(self.settings)
+        head, _, pid = field.partition(".")
+        if pid in numbers and head in ("projects", "points"):
+            name = self.settings.project(pid).name.get(self.lang)
+            return tt(f"tablets.paper.diff_{'project' if head == 'projects' else 'points'}", self.lang, n=numbers[pid], name=name)
+        rank = re.fullmatch(r"ranking\[(\d+)\]", field)
+        if rank:
+            return tt("tablets.paper.diff_rank", self.lang, n=int(rank.group(1)))
+        if field in ("assisted", "kind"):
+            return tt(f"tablets.paper.diff_{field}", self.lang)
+        return field_name(field, self.lang)
+
     def show_state(self) -> None:
         from toolkit.voting import paper_status
 
         items = []
+        sep = "、" if self.lang != "en" else ", "
         for serial, res in paper_status(self.store, self.round_id).items():
-            status = _t(self.lang, f"ps_{res.status}", fields="、".join(res.differences))
+            status = _t(self.lang, f"ps_{res.status}", fields=sep.join(self.difference_label(d) for d in res.differences))
             items.append(f'<li data-serial="{escape(serial)}" data-status="{escape(res.status)}">{escape(_t(self.lang, "paper_state", serial=serial, status=status))}</li>')
         self.state.value = '<ul id="linli-paper-state">' + "".join(items) + "</ul>"
