@@ -46,8 +46,8 @@ def make_engine(db: str | Path) -> Engine:
     url = make_url(database_url(db))
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if url.database:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.database and url.database != ":memory:":
+        private_file(Path(url.database))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None})
 
     @event.listens_for(engine, "connect")
@@ -57,6 +57,7 @@ def make_engine(db: str | Path) -> Engine:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: no old rows left in the file
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -69,8 +70,32 @@ def make_engine(db: str | Path) -> Engine:
     return engine
 
 
+def private_file(path: Path) -> None:
+    """Create the database file owner-only (0600) in an owner-only folder (0700) when Linli makes
+    them, and take group/other access away from an existing database file and its -wal/-shm."""
+    import os
+
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        parent.chmod(0o700)  # mkdir's mode is filtered by the umask
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if p.exists() and p.stat().st_mode & 0o077 and p.stat().st_uid == os.getuid():
+                p.chmod(0o600)
+        except OSError:  # not ours to change: leave it
+            pass
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def today() -> str:
+    """The day only (UTC): what ballots and spent codes record, so their times cannot be matched."""
+    return datetime.now(timezone.utc).date().isoformat()
 
 
 @dataclass(frozen=True)
