@@ -65,3 +65,11 @@ class ValidationError(LinliError, ValueError):
 
 class StoreError(LinliError):
     """The store refused a change (constraint, migration, missing record)."""
+
+
+class ScreeningConflict(StoreError):
+    """Another desk decided this proposal first: who, when and what (for the page to say)."""
+
+    def __init__(self, proposal_id: int, decided_by: str, decided_at: str, outcome: str, code: str) -> None:
+        self.proposal_id, self.decided_by, self.decided_at, self.outcome, self.code = proposal_id, decided_by, decided_at, outcome, code
+        super().__init__(f"proposal {proposal_id} was already screened by {decided_by} at {decided_at} ({outcome}: {code}); this decision was not stored")

@@ -83,15 +83,18 @@ class RoundsMixin:
         from toolkit.store.core import now_iso
 
         order = {"draft": 0, "open": 1, "closed": 2}
-        with self.write() as conn:  # type: ignore[attr-defined]
-            current = conn.execute(select(schema.rounds.c.status).where(schema.rounds.c.id == round_id)).scalar()
-            if current is None:
-                raise StoreError(f"there is no round {round_id}")
-            if order[status] != order[current] + 1:
-                raise StoreError(f"a {current} round cannot become {status}")
-            stamp = {"open": "opened_at", "closed": "closed_at"}[status]
-            conn.execute(schema.rounds.update().where(schema.rounds.c.id == round_id).values(status=status, **{stamp: now_iso()}))
-            self._audit(conn, actor, status, "round", str(round_id), {})  # type: ignore[attr-defined]
+        try:
+            with self.write() as conn:  # type: ignore[attr-defined]
+                current = self._lock_round(conn, round_id, exclusive=True)
+                if current is None:
+                    raise StoreError(f"there is no round {round_id}")
+                if order[status] != order[current[0]] + 1:
+                    raise StoreError(f"a {current[0]} round cannot become {status}")
+                stamp = {"open": "opened_at", "closed": "closed_at"}[status]
+                conn.execute(schema.rounds.update().where(schema.rounds.c.id == round_id).values(status=status, **{stamp: now_iso()}))
+                self._audit(conn, actor, status, "round", str(round_id), {})  # type: ignore[attr-defined]
+        except IntegrityError as exc:
+            raise StoreError(f"the database refused: {str(exc.orig).splitlines()[0]}") from None
 
     def round(self, round_id: int) -> dict:
         with self.read() as conn:  # type: ignore[attr-defined]

@@ -4,14 +4,17 @@ due dates; confirmed decisions go to the store, overdue tickets are listed."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from toolkit.errors import LinliError
+from toolkit.errors import LinliError, ScreeningConflict
+from toolkit.i18n import text
 from toolkit.markup import escape, yuan
+from toolkit.text import clean_line
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -55,8 +58,13 @@ class ScreeningDesk:
         self.skip_button.on_click(lambda _b: self.skip())
         self.message = w.HTML()
         self.overdue = w.HTML()
+        # Who decides (shown to another desk that decides the same proposal later).
+        self.desk = w.Text(description=text("trust.desk_name", g), value="", placeholder=text("trust.desk_placeholder", g),
+                           continuous_update=False, style={"description_width": "120px"}, layout=w.Layout(width="420px"))
+        self._desk_default = f"{text('trust.desk_default', g)} {secrets.randbelow(900) + 100}"
         checklist = w.VBox(
             [
+                self.desk,
                 w.HTML(f"<b>{escape(self.t('deliberate_kinds'))}</b>"),
                 self.deliberate,
                 w.HTML(f"<b>{escape(self.t('excluded_kinds'))}</b>"),
@@ -107,7 +115,7 @@ class ScreeningDesk:
             f'<span id="linli-track">{escape(self.t("track_due", track=track, respond=ticket.response_due.isoformat(), resolve=ticket.resolution_due.isoformat()))}</span></div>'
         )
 
-    def next(self) -> None:
+    def next(self, *, keep_message: bool = False) -> None:
         """Show the oldest unscreened proposal (skipped ones come last)."""
         queue = self.store.screening_queue()
         ordered = [i for i in queue if i not in self.skipped] + [i for i in queue if i in self.skipped]
@@ -180,7 +188,16 @@ class ScreeningDesk:
             return False
         try:
             decision, ticket = self._decision()
-            self.store.record_screening(self.current["id"], decision, ticket)
+            actor = clean_line(self.desk.value)[:60] or self._desk_default
+            self.store.record_screening(self.current["id"], decision, ticket, actor=actor)
+        except ScreeningConflict as exc:
+            when = exc.decided_at[:16].replace("T", " ")
+            kind = text("trust.outcome_" + exc.outcome, self.lang)
+            self.message.value = (f'<div class="linli-error" id="linli-screening-conflict">'
+                                  f'{escape(text("trust.screening_conflict", self.lang, who=exc.decided_by, when=when, outcome=kind))}</div>')
+            self.skipped.discard(self.current["id"])
+            self.next(keep_message=True)
+            return False
         except LinliError as exc:
             self.message.value = f'<div class="linli-error">{escape(exc)}</div>'
             return False
