@@ -123,7 +123,8 @@ class ScreeningDesk:
         self.deliberate.value = None
         self.excluded.value = None
         self.note.value = ""
-        self.message.value = ""
+        if not keep_message:
+            self.message.value = ""
         self._show_overdue()
         if not ordered:
             self.current = None
