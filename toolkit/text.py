@@ -35,6 +35,12 @@ def clean_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
+def one_line(text: str) -> str:
+    """Each control character (line breaks, tab, NUL...) replaced by a space; nothing else changed.
+    For formats read line by line (``.pb``) where other spacing must survive a round trip."""
+    return _CONTROL.sub(" ", text)
+
+
 def clean_block(text: str) -> str:
     """Several lines: newlines kept (as LF), tabs become spaces, other control characters go."""
     text = _INVISIBLE_BIDI.sub("", unicodedata.normalize("NFC", text)).replace("\r\n", "\n").replace("\r", "\n")
@@ -44,4 +50,4 @@ def clean_block(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
-__all__ = ["clean_block", "clean_line", "has_control"]
+__all__ = ["clean_block", "clean_line", "has_control", "one_line"]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit.text import one_line
 from toolkit.budget.election import VOTE_TYPES, Ballots, Election, Project
 from toolkit.errors import FileFormatError
 
@@ -433,10 +434,22 @@ def _fmt_number(units: int, scale: int) -> str:
     return f"{text[:-digits]}.{text[-digits:]}"
 
 
+class _OneLineWriter:
+    """A ``;`` CSV writer whose every cell is one line: line breaks and other control characters in
+    titles become a space (a ``.pb`` file is read line by line), ``;`` and quotes are quoted."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._w = csv.writer(out, delimiter=";", lineterminator="\n")
+
+    def writerow(self, row: list) -> None:
+        self._w.writerow([one_line(c) if isinstance(c, str) else c for c in row])
+
+
 def format_pabulib(election: Election) -> str:
-    """The ``.pb`` text of an election; ``parse_pabulib(format_pabulib(e))`` gives ``e`` back."""
+    """The ``.pb`` text of an election; ``parse_pabulib(format_pabulib(e))`` gives ``e`` back
+    (each control character in a text field comes back as a space: :func:`toolkit.text.one_line`)."""
     out = io.StringIO()
-    w = csv.writer(out, delimiter=";", lineterminator="\n")
+    w = _OneLineWriter(out)
     out.write("META\n")
     w.writerow(["key", "value"])
     meta = dict(election.meta)

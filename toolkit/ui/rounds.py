@@ -5,7 +5,6 @@ side-by-side of two rules, exports) and ``paper`` (double entry of paper ballots
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -290,7 +289,9 @@ class ResultsBoard(LivePoller):
             self.map.add(self.layer)
         self.map_box.layout.display = "flex"
         ballots = self.store.counted_ballots(self.round_id)
-        csv = "ballot,project,value\n" + "".join(f"{i},{pid},{v}\n" for i, b in enumerate(ballots, start=1) for pid, v in b.items())
+        from toolkit.spreadsheets import csv_text
+
+        csv = csv_text(["ballot", "project", "value"], [(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()])
         self.export.value = (
             f"<div><b>{escape(_t(self.lang, 'export'))}</b>: "
             + _data_link(closed.pabulib, f"round-{self.round_id}.pb", "text/plain", ".pb (pabulib)", "linli-export-pb")
@@ -303,11 +304,12 @@ class ResultsBoard(LivePoller):
     def _excel(self, ballots: list[dict[str, int]], res) -> bytes:
         import pandas as pd
 
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-            pd.DataFrame([(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()], columns=["ballot", "project", "value"]).to_excel(xl, sheet_name="ballots", index=False)
-            pd.DataFrame([(pid, pid in res.allocation.selected, text) for pid, text in res.explanations.items()], columns=["project", "funded", "explanation"]).to_excel(xl, sheet_name="result", index=False)
-        return buf.getvalue()
+        from toolkit.spreadsheets import excel_bytes
+
+        return excel_bytes({
+            "ballots": pd.DataFrame([(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()], columns=["ballot", "project", "value"]),
+            "result": pd.DataFrame([(pid, pid in res.allocation.selected, text) for pid, text in res.explanations.items()], columns=["project", "funded", "explanation"]),
+        })
 
 
 class PaperDesk:
