@@ -20,7 +20,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,oracle]'  # oracle: pabutools reads our .pb in tests/security
 	@touch $(STAMP)
 
 # Builds the demo database only when it has no proposals yet (LINLI_DB, default var/linli.sqlite).

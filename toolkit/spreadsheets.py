@@ -23,19 +23,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula, prefixed with an apostrophe; anything else as is."""
-    if isinstance(value, str) and (value.startswith(FORMULA_START) or (value.startswith("'") and value[1:2] and value[1] in "=+-@\t\r'")):
+    """Text that a spreadsheet would run as a formula, prefixed with an apostrophe; a lone carriage
+    return becomes a line feed (CSV writers quote LF, not CR); anything else as is."""
+    if isinstance(value, str):
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if isinstance(value, str) and (value.startswith(FORMULA_START) or (value.startswith("'") and value[1:2] and value[1] in "=+-@\t\r\n'")):
         return "'" + value
     return value
 
 
 def read_cell(text: str) -> str:
     """The text :func:`safe_cell` was given (for Linli's own CSV readers)."""
-    if text.startswith("'") and text[1:2] and text[1] in "=+-@\t\r'":
+    if text.startswith("'") and text[1:2] and text[1] in "=+-@\t\r\n'":
         return text[1:]
     return text
 
@@ -54,6 +57,7 @@ def excel_bytes(sheets: Mapping[str, "pd.DataFrame"]) -> bytes:
     """An .xlsx workbook, one sheet per frame; every text cell is stored as text (never a formula)
     with the quote-prefix style, so editing it in Excel does not turn it into one either."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -61,7 +65,9 @@ def excel_bytes(sheets: Mapping[str, "pd.DataFrame"]) -> bytes:
         ws = wb.create_sheet(title=str(name)[:31])
         ws.append([str(c) for c in frame.columns])
         for row in frame.itertuples(index=False):
-            ws.append([None if _missing(v) else (v.item() if hasattr(v, "item") else v) for v in row])
+            values = [None if _missing(v) else (v.item() if hasattr(v, "item") else v) for v in row]
+            # Control characters a worksheet cannot hold (NUL, bell ...) become spaces instead of an error.
+            ws.append([ILLEGAL_CHARACTERS_RE.sub(" ", v) if isinstance(v, str) else v for v in values])
         for cells in ws.iter_rows():
             for cell in cells:
                 if isinstance(cell.value, str):
