@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, create_engine, event, func, select
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from toolkit.errors import StoreError
+from toolkit.errors import StoreError, StoreUnavailable
 from toolkit.store import migrations, schema
 from toolkit.store.panels import PanelsMixin
 from toolkit.store.plans import PlansMixin
@@ -46,7 +46,7 @@ def make_engine(db: str | Path) -> Engine:
     url = make_url(database_url(db))
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if url.database and url.database != ":memory:":
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         private_file(Path(url.database))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None})
 
@@ -89,6 +89,17 @@ def private_file(path: Path) -> None:
             pass
 
 
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    """Translate the driver's operational errors into :class:`StoreUnavailable` (one exception family)."""
+    try:
+        yield
+    except OperationalError as exc:
+        text = str(exc.orig).lower()
+        reason = "busy" if "locked" in text or "busy" in text else "readonly" if "readonly" in text or "read-only" in text else "down"
+        raise StoreUnavailable(reason, str(exc.orig).splitlines()[0]) from None
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -117,19 +128,26 @@ class Store(PanelsMixin, ScreeningMixin, RoundsMixin, PlansMixin):
     # -- transactions -----------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
-        with self.engine.connect().execution_options(linli_write=True) as conn:
-            with conn.begin():
-                yield conn
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite). A database that is locked past the
+        busy timeout, read-only or unreachable raises :class:`StoreUnavailable`."""
+        with _unavailable():
+            with self.engine.connect().execution_options(linli_write=True) as conn:
+                with conn.begin():
+                    yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            with conn.begin():
-                yield conn
+        with _unavailable():
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    yield conn
 
     def migrate(self) -> list[int]:
-        """Apply pending migrations in order; return the versions applied."""
+        """Apply pending migrations in order; return the versions applied. Looks first with a read,
+        so opening a page needs no write lock when the schema is current."""
+        with self.read() as conn:
+            if not migrations.pending(conn):
+                return []
         applied = []
         with self.write() as conn:
             for m in migrations.pending(conn):
@@ -163,13 +181,23 @@ class Store(PanelsMixin, ScreeningMixin, RoundsMixin, PlansMixin):
         ``units`` are dicts with id, level, name, name_en, parent_id, parents before children.
         Returns how many rows were added or changed (0 when already in step).
         """
+        wanted = [
+            (table, [{"id": c.id, "label_zh": c.label.zh, "label_en": c.label.en, "rules_ref": rules.ref} for c in choices], "reference")
+            for table, choices in ((schema.categories, rules.categories), (schema.channels, rules.channels))
+        ] + [(schema.units, units, "geography")]
+        with self.read() as conn:  # usually in step already: then a page opens without the write lock
+            if all(self._in_step(conn, table, rows) for table, rows, _what in wanted):
+                return 0
         changed = 0
         with self.write() as conn:
-            for table, choices in ((schema.categories, rules.categories), (schema.channels, rules.channels)):
-                rows = [{"id": c.id, "label_zh": c.label.zh, "label_en": c.label.en, "rules_ref": rules.ref} for c in choices]
-                changed += self._upsert(conn, table, rows, "reference")
-            changed += self._upsert(conn, schema.units, units, "geography")
+            for table, rows, what in wanted:
+                changed += self._upsert(conn, table, rows, what)
         return changed
+
+    @staticmethod
+    def _in_step(conn: Connection, table: Any, rows: list[dict]) -> bool:
+        existing = {r["id"]: dict(r) for r in conn.execute(select(table)).mappings()}
+        return all(existing.get(row["id"]) == row for row in rows)
 
     def _upsert(self, conn: Connection, table: Any, rows: list[dict], what: str) -> int:
         existing = {r["id"]: dict(r) for r in conn.execute(select(table)).mappings()}

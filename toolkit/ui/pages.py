@@ -9,6 +9,26 @@ from toolkit.markup import escape
 from toolkit.ui.texts import T
 
 
+def _store_boundary(factory):
+    """A page whose database is locked, read-only or unreachable shows a plain message in the page's
+    language (what happened, what to do) instead of Voila's error cell."""
+    import functools
+
+    @functools.wraps(factory)
+    def page(db: str | None = None) -> w.Widget:
+        from toolkit.errors import StoreUnavailable
+        from toolkit.i18n import text
+
+        try:
+            return factory(db)
+        except StoreUnavailable:
+            box = w.HTML(f'<div class="linli-error linli-big" id="linli-store-down">{escape(text("trust.page_store_down", _page_lang("zh")))}</div>')
+            display(box)
+            return box
+
+    return page
+
+
 def _query(name: str) -> str | None:
     """A query parameter of the page URL (Voila passes the query string to the kernel)."""
     import os
@@ -34,6 +54,7 @@ def _demo_banner(ws, lang: str) -> w.HTML:
     return w.HTML(f'<div class="linli-hint">{escape(text)}</div>' if text else "")
 
 
+@_store_boundary
 def propose_page(db: str | None = None) -> w.Widget:
     """Resident page: drop a proposal on the map (tablet)."""
     from toolkit.ui.propose import ProposeForm
@@ -47,6 +68,7 @@ def propose_page(db: str | None = None) -> w.Widget:
     return page
 
 
+@_store_boundary
 def live_map_page(db: str | None = None) -> w.Widget:
     """Facilitator page: all proposals on the projected map, updating live."""
     from toolkit.ui.live_map import LiveMap
@@ -71,6 +93,7 @@ def live_map_page(db: str | None = None) -> w.Widget:
     return page
 
 
+@_store_boundary
 def scoring_page(db: str | None = None) -> w.Widget:
     """Reviewer tablet: enter a reviewer code, score one project at a time."""
     from toolkit.panels import reviewer_by_code
@@ -85,6 +108,7 @@ def scoring_page(db: str | None = None) -> w.Widget:
     return form.root
 
 
+@_store_boundary
 def tally_page(db: str | None = None) -> w.Widget:
     """Projector: the live tally of a scoring panel (``?panel=ID``, default the newest)."""
     from toolkit.settings import load_settings
@@ -107,6 +131,7 @@ def tally_page(db: str | None = None) -> w.Widget:
     return tally.root
 
 
+@_store_boundary
 def screening_page(db: str | None = None) -> w.Widget:
     """Facilitator: screen new proposals one at a time (七议五不议) and route them."""
     from toolkit.screening import load_screening_rules, load_triage_rules
@@ -136,6 +161,7 @@ def _nothing(lang: str) -> w.Widget:
     return page
 
 
+@_store_boundary
 def vote_page(db: str | None = None) -> w.Widget:
     """Resident tablet: vote in the open budget round with a one-time code."""
     from toolkit import voting
@@ -164,6 +190,7 @@ def vote_page(db: str | None = None) -> w.Widget:
     return page.root
 
 
+@_store_boundary
 def round_desk_page(db: str | None = None) -> w.Widget:
     """Facilitator: set up a budget round from proposals, print codes, open and close voting."""
     from toolkit.ui.rounds import RoundDesk
@@ -179,6 +206,7 @@ def round_desk_page(db: str | None = None) -> w.Widget:
     return desk.root
 
 
+@_store_boundary
 def results_page(db: str | None = None) -> w.Widget:
     """Projector: turnout while voting is open, the explained result after close."""
     from toolkit.ui.rounds import ResultsBoard
@@ -195,6 +223,7 @@ def results_page(db: str | None = None) -> w.Widget:
     return board.root
 
 
+@_store_boundary
 def paper_page(db: str | None = None) -> w.Widget:
     """Operators: double entry of paper ballots for a round."""
     from toolkit.settings import load_settings
@@ -212,6 +241,7 @@ def paper_page(db: str | None = None) -> w.Widget:
     return desk.root
 
 
+@_store_boundary
 def plan_page(db: str | None = None) -> w.Widget:
     """Facilitator: the shared-fund income and expense plan over several rounds (``?plan=ID``)."""
     from toolkit.settings import load_settings

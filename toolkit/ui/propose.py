@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from toolkit.errors import LinliError, ValidationError
+from toolkit.errors import LinliError, StoreUnavailable, ValidationError
+from toolkit.i18n import text
 from toolkit.labels import Label
 from toolkit.markup import escape
 from toolkit.proposals import Draft, new_submission_id
@@ -283,6 +284,9 @@ class ProposeForm:
             self._show_errors(known)
             msg = self.t("fix_errors") + "".join(" " + v.get(self.lang) for v in other if isinstance(v, Label))
             self.form_message.value = f'<div class="linli-error">{escape(msg)}</div>'
+            return None
+        except StoreUnavailable as exc:  # locked, read-only or unreachable: say what to do; the form keeps its text
+            self.form_message.value = f'<div class="linli-error" id="linli-store-error">{escape(text("trust.store_" + exc.reason, self.lang))}</div>'
             return None
         except LinliError:
             self.form_message.value = f'<div class="linli-error">{escape(self.t("store_error"))}</div>'
