@@ -241,6 +241,9 @@ def check(draft: Draft, rules: ProposalRules, district: Locator) -> CheckedPropo
     )
 
 
+MAX_VERTICES = 200  # a line or area drawn by taps; more is a script, not a person (issue 11, finding 8)
+
+
 def _vertices(geometry: dict) -> tuple[str, list[tuple[float, float]]]:
     """Validate a GeoJSON geometry's shape and numbers; return its type and vertices."""
     if not isinstance(geometry, dict):
@@ -261,6 +264,8 @@ def _vertices(geometry: dict) -> tuple[str, list[tuple[float, float]]]:
             pts = list(coords[0])
             if len(pts) < 4 or pts[0] != pts[-1]:
                 raise ValueError("an area needs at least 3 corners and a closed ring")
+        if len(pts) > MAX_VERTICES + 1:
+            raise ValueError(f"at most {MAX_VERTICES} points")
         out = []
         for p in pts:
             x, y = float(p[0]), float(p[1])

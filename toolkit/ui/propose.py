@@ -7,6 +7,8 @@ drive it in-process; the same class runs in Voila.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -43,10 +45,14 @@ class ProposeForm:
         lang: str = "zh",
         tile_url: str | None = None,
         channel: str = "tablet",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         from toolkit import maps
 
         self.rules, self.district, self.on_submit = rules, district, on_submit
+        # Per-page (per visitor) throttle: new submissions at most every MIN_GAP seconds and
+        # PER_HOUR an hour; a resubmission of the same submission id is always allowed.
+        self.clock, self._sent = clock, []  # times of stored new submissions
         self.lang, self.channel = lang, channel
         self.submission_id = new_submission_id()
         self.vertices: list[tuple[float, float]] = []  # (lat, lon) taps
@@ -175,10 +181,19 @@ class ProposeForm:
         self.tap(float(lat), float(lon))
 
     def tap(self, lat: float, lon: float) -> None:
-        """A tap on the map: place the point, or add a vertex to the line or area."""
+        """A tap on the map: place the point, or add a vertex to the line or area. Cheap when
+        repeated: the same point again redraws nothing; a shape stops at MAX_VERTICES points."""
+        from toolkit.proposals import MAX_VERTICES
+
         if self.mode.value == "Point":
+            if self.vertices == [(lat, lon)]:
+                return
             self.vertices = [(lat, lon)]
         else:
+            if len(self.vertices) >= MAX_VERTICES:
+                self.errors["place"].value = self._error_markup(Label(text("trust.too_many_vertices", "zh", n=MAX_VERTICES),
+                                                                      text("trust.too_many_vertices", "en", n=MAX_VERTICES)))
+                return
             self.vertices.append((lat, lon))
         self._draw()
 
@@ -274,6 +289,10 @@ class ProposeForm:
 
     def submit(self) -> "Stored | None":
         """Check and store the draft. Safe to call twice: the submission id makes it idempotent."""
+        wait = self._throttle()
+        if wait is not None:
+            self.form_message.value = f'<div class="linli-error" id="linli-throttle">{escape(wait)}</div>'
+            return None
         self.submit_button.disabled = True
         self.submit_button.description = self.t("submitting")
         try:
@@ -296,6 +315,9 @@ class ProposeForm:
             self.submit_button.description = self.t("submit")
         self._show_errors({})
         self.form_message.value = ""
+        if stored.created:
+            self._sent.append(self.clock())
+            self._last_sent_id = self.submission_id
         note = "" if stored.created else f'<div class="linli-hint">{escape(self.t("already"))}</div>'
         self.receipt.value = (
             '<div class="linli-receipt-box">'
@@ -306,6 +328,21 @@ class ProposeForm:
         self.form.layout.display = "none"
         self.receipt_box.layout.display = "flex"
         return stored
+
+    MIN_GAP = 15.0  # seconds between two new proposals from one page
+    PER_HOUR = 30  # new proposals per page per hour (a shared meeting tablet stays well under)
+
+    def _throttle(self) -> str | None:
+        """The message to show when this page sends new proposals too fast, else None."""
+        if self._sent and self.submission_id == getattr(self, "_last_sent_id", None):
+            return None  # the same submission again: idempotent, never throttled
+        now = self.clock()
+        recent = [t for t in self._sent if now - t < 3600]
+        if len(recent) >= self.PER_HOUR:
+            return text("trust.too_many", self.lang, n=len(recent))
+        if recent and now - recent[-1] < self.MIN_GAP:
+            return text("trust.too_fast", self.lang, seconds=max(1, math.ceil(self.MIN_GAP - (now - recent[-1]))))
+        return None
 
     def reset(self) -> None:
         """Start a new, empty proposal with a new submission id."""
