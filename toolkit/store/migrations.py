@@ -220,6 +220,11 @@ def _no_control_characters(conn: Connection) -> None:
         guard(conn, f"proposals_title_line_{event.lower()}", "proposals", event, bad.format("title"),
               "the title must be one line without control characters")
 
+def _geodata_versions(conn: Connection) -> None:
+    from toolkit.store.geodata import create_tables
+
+    create_tables(conn)
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "proposals, reference lists, audit log", _initial),
@@ -235,6 +240,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "voter codes: voiding, one live code per household", _voter_codes),
     Migration(12, "closing a round is atomic: ballots and paper entries wait for a close", _closing_locks),
     Migration(13, "proposal titles without control characters", _no_control_characters),
+    Migration(50, "versioned reference layers, geodata drafts, placements of records per version", _geodata_versions),
 )
 
 
