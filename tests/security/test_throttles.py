@@ -103,3 +103,23 @@ def test_live_map_sends_only_new_proposals(ws):
     assert sorted(f["properties"]["id"] for f in on_map) == sorted(ws.store.proposals_frame().id)
     assert sum(len(json.dumps(d.data)) for d in live.deltas) < len(json.dumps(live.layer.data)) / 5
     assert not live.tick()  # nothing changed: nothing sent
+
+
+def test_submission_id_from_the_page_address_survives_a_new_kernel(ws, monkeypatch):
+    """Finding 7: a reload after a kernel crash opens a new kernel with ?sid= from the address (the
+    template copies the form's id there): the resubmission returns the first receipt, no duplicate."""
+    from toolkit.ui import pages
+
+    first = ProposeForm(ws.rules, ws.district, ws.submit_proposal)
+    assert f'data-sid="{first.submission_id}"' in first.sid_marker.value
+    fill(first, ws, 1)
+    stored = first.submit()
+    monkeypatch.setenv("QUERY_STRING", f"sid={first.submission_id}")
+    page = pages.propose_page(ws.store.url)  # the reloaded page: a new kernel, the same address
+    second = ProposeForm(ws.rules, ws.district, ws.submit_proposal, submission_id=pages._query("sid"))
+    fill(second, ws, 1)
+    redo = second.submit()
+    assert redo.receipt_code == stored.receipt_code and not redo.created and ws.store.count_proposals() == 1
+    assert "linli-sid" in str(page.children[0].children[-1].value) and first.submission_id in page.children[0].children[-1].value
+    forged = ProposeForm(ws.rules, ws.district, ws.submit_proposal, submission_id="<script>")
+    assert forged.submission_id != "<script>"  # only a plain id is taken from the address

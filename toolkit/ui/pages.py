@@ -76,7 +76,7 @@ def propose_page(db: str | None = None) -> w.Widget:
 
     ws = open_workspace(db)
     lang = _page_lang(ws.settings.lang)
-    form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url)
+    form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url, submission_id=_query("sid"))
     page = w.VBox([form.root, _demo_banner(ws, lang)])
     display(page)
     return page

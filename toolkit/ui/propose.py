@@ -8,6 +8,7 @@ drive it in-process; the same class runs in Voila.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -46,6 +47,7 @@ class ProposeForm:
         tile_url: str | None = None,
         channel: str = "tablet",
         clock: Callable[[], float] = time.monotonic,
+        submission_id: str | None = None,
     ) -> None:
         from toolkit import maps
 
@@ -54,7 +56,12 @@ class ProposeForm:
         # PER_HOUR an hour; a resubmission of the same submission id is always allowed.
         self.clock, self._sent = clock, []  # times of stored new submissions
         self.lang, self.channel = lang, channel
-        self.submission_id = new_submission_id()
+        # The submission id lives in the page's address too (?sid=..., written there by the Voila
+        # template from the marker below): a reload after a kernel crash sends the same id again,
+        # so the store returns the first record instead of a duplicate.
+        given = submission_id if isinstance(submission_id, str) and re.fullmatch(r"[A-Za-z0-9_-]{8,64}", submission_id) else None
+        self.submission_id = given or new_submission_id()
+        self.sid_marker = w.HTML()
         self.vertices: list[tuple[float, float]] = []  # (lat, lon) taps
         self.errors: dict[str, w.HTML] = {f: _error_html() for f in FIELDS}
 
@@ -117,7 +124,8 @@ class ProposeForm:
                 self.submit_button,
             ]
         )
-        self.root = w.VBox([w.HBox([self.heading, self.lang_switch], layout=w.Layout(justify_content="space-between", align_items="center")), self.form, self.receipt_box])
+        self.root = w.VBox([w.HBox([self.heading, self.lang_switch], layout=w.Layout(justify_content="space-between", align_items="center")), self.form, self.receipt_box, self.sid_marker])
+        self._mark_sid()
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
         self._apply_lang()
@@ -344,9 +352,14 @@ class ProposeForm:
             return text("trust.too_fast", self.lang, seconds=max(1, math.ceil(self.MIN_GAP - (now - recent[-1]))))
         return None
 
+    def _mark_sid(self) -> None:
+        """A hidden marker the template copies into the address bar (?sid=...)."""
+        self.sid_marker.value = f'<span class="linli-sid" data-sid="{escape(self.submission_id)}" hidden></span>'
+
     def reset(self) -> None:
         """Start a new, empty proposal with a new submission id."""
         self.submission_id = new_submission_id()
+        self._mark_sid()
         for widget in (self.title, self.problem, self.why, self.suggestion, self.contact):
             widget.value = ""
         self.category.value = None
