@@ -192,7 +192,9 @@ class ScreeningDesk:
             actor = clean_line(self.desk.value)[:60] or self._desk_default
             self.store.record_screening(self.current["id"], decision, ticket, actor=actor)
         except ScreeningConflict as exc:
-            when = exc.decided_at[:16].replace("T", " ")
+            from datetime import datetime
+
+            when = datetime.fromisoformat(exc.decided_at).astimezone().strftime("%Y-%m-%d %H:%M")  # the desk's local time
             kind = text("trust.outcome_" + exc.outcome, self.lang)
             self.message.value = (f'<div class="linli-error" id="linli-screening-conflict">'
                                   f'{escape(text("trust.screening_conflict", self.lang, who=exc.decided_by, when=when, outcome=kind))}</div>')
