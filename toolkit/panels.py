@@ -21,7 +21,11 @@ TIERS = ("community", "street", "district")
 
 def parse_reviewer(text: str) -> tuple[str, str]:
     """``"张三:community"`` → ``("张三", "community")``."""
+    from toolkit.text import has_control
+
     name, _, tier = text.rpartition(":")
+    if has_control(name.strip()):
+        raise LinliError(f"reviewer {text!r}: the name must be one line without control characters (tabs, line breaks)")
     if not name.strip() or tier not in TIERS:
         raise LinliError(f"reviewer {text!r} must look like NAME:TIER with TIER one of {', '.join(TIERS)}")
     return name.strip(), tier

@@ -53,6 +53,11 @@ class LiveMap(LivePoller):
         self.map.linli_labels.restyle(font_px=20)  # projector text is larger
         self.layer = maps.proposals_layer({"type": "FeatureCollection", "features": []})
         self.map.add(self.layer)
+        # What the browser already has: new proposals go out as a small extra layer; every
+        # MAX_DELTAS refreshes (or when a proposal changed or went) one full layer replaces them.
+        self.shown: dict[int, str] = {}  # proposal id -> its feature as sent (JSON text)
+        self.deltas: list = []
+        self.sent_features = 0
         self.total = w.HTML()
         self.by_category = w.HTML()
         self.by_community = w.HTML()
@@ -74,7 +79,7 @@ class LiveMap(LivePoller):
         from toolkit import maps
 
         frame = self.load()
-        self.layer.data = maps.proposals_geojson(frame, self.rules)
+        self._send_features(maps.proposals_geojson(frame, self.rules))
         self.by_category.value = self._table(self.t("by_category"), self._category_counts(frame))
         self.by_community.value = self._table(self.t("by_community"), self._community_counts(frame))
         items = "".join(
@@ -86,6 +91,31 @@ class LiveMap(LivePoller):
         # The count goes last: when it changes on screen, everything else has arrived.
         self.total.value = f'<div><span class="linli-big" id="linli-total">{len(frame)}</span> {escape(self.t("live_total"))}</div>'
         self.refreshes += 1
+
+    MAX_DELTAS = 40
+
+    def _send_features(self, collection: dict) -> None:
+        """Send the browser only the features it does not have yet (proposals are append-only:
+        at 20,000 proposals a new one costs one feature, not the whole 4.5 MB layer)."""
+        import json
+
+        from toolkit import maps
+
+        now = {int(f["properties"]["id"]): json.dumps(f, sort_keys=True) for f in collection["features"]}
+        changed = any(now.get(pid) != text for pid, text in self.shown.items())
+        new = [pid for pid in now if pid not in self.shown]
+        if changed or len(self.deltas) >= self.MAX_DELTAS or not self.shown:
+            for layer in self.deltas:
+                self.map.remove(layer)
+            self.deltas = []
+            self.layer.data = collection
+            self.sent_features += len(collection["features"])
+        elif new:
+            delta = maps.proposals_layer({"type": "FeatureCollection", "features": [json.loads(now[pid]) for pid in new]})
+            self.map.add(delta)
+            self.deltas.append(delta)
+            self.sent_features += len(new)
+        self.shown = now
 
     def _category_counts(self, frame: "pd.DataFrame") -> list[tuple[str, int]]:
         counts = frame["category"].value_counts() if len(frame) else {}

@@ -15,6 +15,32 @@ _query = nav.query
 _page_lang = nav.page_lang
 
 
+def _store_down(lang: str) -> w.Widget:
+    """The database is locked, read-only or unreachable: what happened and what to do, in words."""
+    from toolkit.i18n import text
+
+    return w.HTML(f'<div class="linli-error linli-big" id="linli-store-down">{escape(text("trust.page_store_down", lang))}</div>')
+
+
+def _store_boundary(factory):
+    """A page whose database is locked, read-only or unreachable shows a plain message in the page's
+    language (what happened, what to do) instead of Voila's error cell."""
+    import functools
+
+    @functools.wraps(factory)
+    def page(db: str | None = None) -> w.Widget:
+        from toolkit.errors import StoreUnavailable
+
+        try:
+            return factory(db)
+        except StoreUnavailable:
+            box = _store_down(_page_lang("zh"))
+            display(box)
+            return box
+
+    return page
+
+
 def _panel_rubric(panel: dict):
     from toolkit.scoring import load_rubric
 
@@ -26,6 +52,7 @@ def _demo_banner(ws, lang: str) -> w.HTML:
     return w.HTML(f'<div class="linli-hint">{escape(text)}</div>' if text else "")
 
 
+@_store_boundary
 def propose_page(db: str | None = None) -> w.Widget:
     """Resident page: drop a proposal on the map (tablet)."""
     from toolkit.ui.propose import ProposeForm
@@ -33,7 +60,7 @@ def propose_page(db: str | None = None) -> w.Widget:
 
     ws = open_workspace(db)
     lang = _page_lang(ws.settings.lang)
-    form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url)
+    form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url, submission_id=_query("sid"))
     page = w.VBox([form.root, _demo_banner(ws, lang)])
     display(page)
     return page
@@ -52,7 +79,7 @@ def _shown(page: str, lang: str, build: Callable[[], tuple[w.Widget, Callable[[]
     import sys
     import traceback
 
-    from toolkit.errors import StoreError
+    from toolkit.errors import StoreError, StoreUnavailable
 
     start = None
     try:
@@ -61,6 +88,8 @@ def _shown(page: str, lang: str, build: Callable[[], tuple[w.Widget, Callable[[]
         body = nav.not_found(exc.kind, exc.value, lang)
     except nav.Missing as exc:
         body = nav.missing(exc.kind, lang)
+    except StoreUnavailable:
+        body = _store_down(lang)
     except StoreError as exc:
         if "there is no" not in str(exc):
             traceback.print_exc(file=sys.stderr)
@@ -79,6 +108,7 @@ def _shown(page: str, lang: str, build: Callable[[], tuple[w.Widget, Callable[[]
     return page
 
 
+@_store_boundary
 def live_map_page(db: str | None = None) -> w.Widget:
     """Facilitator page: all proposals on the projected map, updating live."""
     lang = _lang_setting()
@@ -104,6 +134,7 @@ def live_map_page(db: str | None = None) -> w.Widget:
     return _shown("live-map", lang, build)
 
 
+@_store_boundary
 def scoring_page(db: str | None = None) -> w.Widget:
     """Reviewer tablet: enter a reviewer code, score one project at a time (with its description,
     cost and place)."""
@@ -121,6 +152,7 @@ def scoring_page(db: str | None = None) -> w.Widget:
     return form.root
 
 
+@_store_boundary
 def tally_page(db: str | None = None) -> w.Widget:
     """Projector: the live tally of a scoring panel (``?panel=ID``, default the newest)."""
     lang = _lang_setting()
@@ -142,6 +174,7 @@ def tally_page(db: str | None = None) -> w.Widget:
     return _shown("tally", lang, build)
 
 
+@_store_boundary
 def screening_page(db: str | None = None) -> w.Widget:
     """Facilitator: screen new proposals one at a time (七议五不议) and route them."""
     lang = _lang_setting()
@@ -175,6 +208,7 @@ def _nothing(lang: str) -> w.Widget:
     return page
 
 
+@_store_boundary
 def vote_page(db: str | None = None) -> w.Widget:
     """Resident tablet: vote in the open budget round with a one-time code."""
     from toolkit import voting
@@ -210,6 +244,7 @@ def vote_page(db: str | None = None) -> w.Widget:
     return page.root
 
 
+@_store_boundary
 def round_desk_page(db: str | None = None) -> w.Widget:
     """Facilitator: set up a budget round from proposals, print codes, open and close voting.
     Creating a round puts ``?round=ID`` into the address, so a reload shows the round."""
@@ -231,6 +266,7 @@ def round_desk_page(db: str | None = None) -> w.Widget:
     return _shown("round-desk", lang, build)
 
 
+@_store_boundary
 def results_page(db: str | None = None) -> w.Widget:
     """Projector: turnout while voting is open, the explained result after close."""
     lang = _lang_setting()
@@ -249,6 +285,7 @@ def results_page(db: str | None = None) -> w.Widget:
     return _shown("results", lang, build)
 
 
+@_store_boundary
 def paper_page(db: str | None = None) -> w.Widget:
     """Operators: double entry of paper ballots for a round."""
     lang = _lang_setting()
@@ -269,6 +306,7 @@ def paper_page(db: str | None = None) -> w.Widget:
     return _shown("paper", lang, build)
 
 
+@_store_boundary
 def plan_page(db: str | None = None) -> w.Widget:
     """Facilitator: the shared-fund income and expense plan over several rounds (``?plan=ID``;
     ``?new=1`` opens the form for a new plan, whose id then goes into the address)."""
@@ -293,6 +331,7 @@ def plan_page(db: str | None = None) -> w.Widget:
     return _shown("plan", lang, build)
 
 
+@_store_boundary
 def staff_home_page(db: str | None = None) -> w.Widget:
     """Staff server root: the district at a glance, lists with links, new round / plan / panel."""
     lang = _lang_setting()
@@ -308,6 +347,7 @@ def staff_home_page(db: str | None = None) -> w.Widget:
     return _shown("home", lang, build)
 
 
+@_store_boundary
 def resident_home_page(db: str | None = None) -> w.Widget:
     """Resident server root: large tiles (propose, vote in the open round, score, …), zh first."""
     lang = _lang_setting()
@@ -326,6 +366,7 @@ def resident_home_page(db: str | None = None) -> w.Widget:
     return _shown("home", lang, build, bar=False)
 
 
+@_store_boundary
 def edit_geodata_page(db: str | None = None) -> w.Widget:
     """Planners (JupyterLab or Voila): edit the reference layers in a draft, check, publish."""
     from toolkit.settings import load_settings
@@ -336,6 +377,7 @@ def edit_geodata_page(db: str | None = None) -> w.Widget:
     return editor.root
 
 
+@_store_boundary
 def needs_page(db: str | None = None) -> w.Widget:
     """Planners: what residents asked for, by area; writes the HTML map and Excel exports."""
     from toolkit.settings import load_settings

@@ -5,7 +5,6 @@ side-by-side of two rules, exports) and ``paper`` (double entry of paper ballots
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,9 @@ import ipywidgets as w
 
 from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
+from toolkit.i18n import text
 from toolkit.markup import escape, yuan
+from toolkit.text import clean_line
 from toolkit.ui.ballot import BallotEditor
 from toolkit.ui.polling import LivePoller
 from toolkit.ui.tablets import error_text, field_name, tt
@@ -108,8 +109,15 @@ class RoundDesk:
             w.HBox([self.min_support, min_hint], layout=w.Layout(align_items="center")), self.voters, self.policy,
             w.HTML(f"<b>{escape(_t(g, 'candidates'))}</b>"), self.table.root, self.create_button,
         ])
+        # A lost or compromised slip: void its code (audit-logged); a household gets a new one.
+        self.void_who = w.Text(description=text("trust.void_who", g), placeholder=text("trust.void_who_ph", g), continuous_update=False,
+                               style={"description_width": "160px"}, layout=w.Layout(width="520px"))
+        self.void_button = w.Button(description=text("trust.void_reprint", g), button_style="warning", layout=w.Layout(width="240px", height="52px"))
+        self.void_button.add_class("linli-void-code")
+        self.void_button.on_click(lambda _b: self.void_reprint())
+        self.void_message = w.HTML()
         self.manage = w.VBox([self.status, self.links, w.HBox([self.codes_count, self.codes_button]), self.households, self.codes_link,
-                              w.HBox([self.open_button, self.close_button])])
+                              w.HBox([self.void_who, self.void_button]), self.void_message, w.HBox([self.open_button, self.close_button])])
         title = w.HTML(f'<div class="linli-big">{escape(_t(g, "desk_title"))}</div>')
         self.root = w.VBox([title, self.setup, self.message, self.manage, self.confirm_close.root])
         self.root.add_class("linli-page")
@@ -222,13 +230,48 @@ class RoundDesk:
         if round_["voter_unit"] == "household" and (not homes or len(set(homes)) != len(homes)):
             self.codes_link.value = f'<div class="linli-error">{escape(_t(self.lang, "households_needed"))}</div>'
             return []
-        codes = issue_codes(self.store, self.round_id, len(homes) or self.codes_count.value, homes or None)
+        try:
+            codes = issue_codes(self.store, self.round_id, len(homes) or self.codes_count.value, homes or None)
+        except (LinliError, ValidationError) as exc:  # e.g. a household that already has a code
+            self.codes_link.value = f'<div class="linli-error">{escape(_error_text(self.lang, exc))}</div>'
+            return []
         settings = round_settings(round_)
         sheet = render_code_sheet(settings.name, [normalise_code(c) for c in codes], link=self.sheet_link())
         link = _data_link(sheet, f"round-{self.round_id}-codes.html", "text/html", "HTML (A4)", "linli-codes-sheet")
         self.codes_link.value = f"<div>{escape(_t(self.lang, 'codes_ready'))} {link}</div>"
         self.show_round(self.round_id)  # the status line counts the codes issued
         return codes
+
+    def void_reprint(self) -> str | None:
+        """Void the code named in the box (a household, or the code itself in a code round); a
+        household gets a new code at once (a one-slip sheet). Returns the new code, if any."""
+        from toolkit.rounds import normalise_code
+        from toolkit.rounds.sheets import render_code_sheet
+        from toolkit.voting import reprint_code, round_settings, void_code
+
+        assert self.round_id is not None
+        round_ = self.store.round(self.round_id)
+        who = clean_line(self.void_who.value)
+        if not who:
+            self.void_message.value = f'<div class="linli-error">{escape(text("trust.void_who_ph", self.lang))}</div>'
+            return None
+        try:
+            if round_["voter_unit"] == "household":
+                code = reprint_code(self.store, self.round_id, who, reason="reprint", actor="facilitator")
+            else:
+                void_code(self.store, self.round_id, code_text=who, reason="void", actor="facilitator")
+                code = None
+        except (LinliError, ValidationError) as exc:
+            self.void_message.value = f'<div class="linli-error">{escape(_error_text(self.lang, exc))}</div>'
+            return None
+        if code is None:
+            self.void_message.value = f'<div class="linli-hint">{escape(text("trust.voided", self.lang))}</div>'
+            return None
+        sheet = render_code_sheet(round_settings(round_).name, [normalise_code(code)], link=self.sheet_link())
+        link = _data_link(sheet, f"round-{self.round_id}-reprint.html", "text/html", "HTML (A4)", "linli-reprint-sheet")
+        self.void_message.value = f'<div class="linli-hint">{escape(text("trust.reprinted", self.lang, who=who))} {link}</div>'
+        self.void_who.value = ""
+        return code
 
     def sheet_link(self) -> str | None:
         """What a code's QR holds: the vote page with round and code, when the public address is known."""
@@ -359,7 +402,9 @@ class ResultsBoard(LivePoller):
                 title=text("nav.results.legend_title", g), position="topright"))
         self.map_box.layout.display = "flex"
         ballots = self.store.counted_ballots(self.round_id)
-        csv = "ballot,project,value\n" + "".join(f"{i},{pid},{v}\n" for i, b in enumerate(ballots, start=1) for pid, v in b.items())
+        from toolkit.spreadsheets import csv_text
+
+        csv = csv_text(["ballot", "project", "value"], [(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()])
         self.export.value = (
             f"<div><b>{escape(_t(self.lang, 'export'))}</b>: "
             + _data_link(closed.pabulib, f"round-{self.round_id}.pb", "text/plain", ".pb (pabulib)", "linli-export-pb")
@@ -372,11 +417,12 @@ class ResultsBoard(LivePoller):
     def _excel(self, ballots: list[dict[str, int]], res) -> bytes:
         import pandas as pd
 
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-            pd.DataFrame([(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()], columns=["ballot", "project", "value"]).to_excel(xl, sheet_name="ballots", index=False)
-            pd.DataFrame([(pid, pid in res.allocation.selected, text) for pid, text in res.explanations.items()], columns=["project", "funded", "explanation"]).to_excel(xl, sheet_name="result", index=False)
-        return buf.getvalue()
+        from toolkit.spreadsheets import excel_bytes
+
+        return excel_bytes({
+            "ballots": pd.DataFrame([(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()], columns=["ballot", "project", "value"]),
+            "result": pd.DataFrame([(pid, pid in res.allocation.selected, text) for pid, text in res.explanations.items()], columns=["project", "funded", "explanation"]),
+        })
 
 
 class PaperDesk:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import io
 from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -323,9 +322,10 @@ class Tally(LivePoller):
 
         csv_text = format_score_csv(rows)
         csv_uri = "data:text/csv;charset=utf-8;base64," + base64.b64encode(csv_text.encode("utf-8")).decode()
-        buf = io.BytesIO()
-        score_frame(rows).astype({"value": "float64"}).to_excel(buf, index=False, sheet_name="scores")
-        xlsx_uri = "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64," + base64.b64encode(buf.getvalue()).decode()
+        from toolkit.spreadsheets import excel_bytes
+
+        xlsx = excel_bytes({"scores": score_frame(rows).astype({"value": "float64"})})
+        xlsx_uri = "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64," + base64.b64encode(xlsx).decode()
         name = f"panel-{self.panel_id}-scores"
         return (
             f'<div><b>{escape(_t(self.lang, "tally_export"))}</b>: '

@@ -4,15 +4,18 @@ due dates; confirmed decisions go to the store, overdue tickets are listed."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from toolkit.errors import LinliError
+from toolkit.errors import LinliError, ScreeningConflict
+from toolkit.i18n import text
 from toolkit.markup import escape, yuan
 from toolkit.ui.tablets import error_text, tt
+from toolkit.text import clean_line
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -69,8 +72,13 @@ class ScreeningDesk:
         self.skip_button.on_click(lambda _b: self.skip())
         self.message = w.HTML()
         self.overdue = w.HTML()
+        # Who decides (shown to another desk that decides the same proposal later).
+        self.desk = w.Text(description=text("trust.desk_name", g), value="", placeholder=text("trust.desk_placeholder", g),
+                           continuous_update=False, style={"description_width": "120px"}, layout=w.Layout(width="420px"))
+        self._desk_default = f"{text('trust.desk_default', g)} {secrets.randbelow(900) + 100}"
         checklist = w.VBox(
             [
+                self.desk,
                 w.HTML(f"<b>{escape(self.t('deliberate_kinds'))}</b>"),
                 self.deliberate,
                 w.HTML(f"<b>{escape(self.t('excluded_kinds'))}</b>"),
@@ -123,7 +131,7 @@ class ScreeningDesk:
             f'<span id="linli-track">{escape(self.t("track_due", track=track, respond=ticket.response_due.isoformat(), resolve=ticket.resolution_due.isoformat()))}</span></div>'
         )
 
-    def next(self) -> None:
+    def next(self, *, keep_message: bool = False) -> None:
         """Show the oldest unscreened proposal (skipped ones come last)."""
         queue = self.store.screening_queue()
         ordered = [i for i in queue if i not in self.skipped] + [i for i in queue if i in self.skipped]
@@ -131,7 +139,8 @@ class ScreeningDesk:
         self.deliberate.value = None
         self.excluded.value = None
         self.note.value = ""
-        self.message.value = ""
+        if not keep_message:
+            self.message.value = ""
         self._show_overdue()
         if not ordered:
             self.current = None
@@ -215,7 +224,18 @@ class ScreeningDesk:
             return False
         try:
             decision, ticket = self._decision()
-            stored = self.store.record_screening(self.current["id"], decision, ticket)
+            actor = clean_line(self.desk.value)[:60] or self._desk_default
+            stored = self.store.record_screening(self.current["id"], decision, ticket, actor=actor)
+        except ScreeningConflict as exc:
+            from datetime import datetime
+
+            when = datetime.fromisoformat(exc.decided_at).astimezone().strftime("%Y-%m-%d %H:%M")  # the desk's local time
+            kind = text("trust.outcome_" + exc.outcome, self.lang)
+            self.message.value = (f'<div class="linli-error" id="linli-screening-conflict">'
+                                  f'{escape(text("trust.screening_conflict", self.lang, who=exc.decided_by, when=when, outcome=kind))}</div>')
+            self.skipped.discard(self.current["id"])
+            self.next(keep_message=True)
+            return False
         except LinliError as exc:
             self.message.value = f'<div class="linli-error">{escape(error_text(exc, self.lang))}</div>'
             return False
