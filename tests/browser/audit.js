@@ -1,0 +1,261 @@
+// Linli layout audit: inspects the rendered page and returns the rule violations a person would meet.
+// Called by tests/browser/audit.py as  page.evaluate(AUDIT_JS, options)  with
+//   options = {device: "tablet"|"staff"|"projector", lang: "zh"|"en", minControl: px|0, minFont: px,
+//              latinAllowed: [words allowed on a zh page]}
+// Class names the pages use (see tests/browser/audit.py):
+//   linli-user   user data (proposal titles, names, typed text): exempt from the language rule
+//   linli-id     machine ids and codes (P0002, receipt codes, rule ids): exempt from the language rule
+//   linli-small  small print on purpose (ids, sources): exempt from the text-size rule
+//   lang="…" on an element, or linli-lang-zh / linli-lang-en: text in that language (e.g. a language switch)
+(options) => {
+  const out = [];
+  const CONTROL = "button, input, select, textarea, a[href], [role=button], [role=checkbox], [role=slider], .widget-toggle-button, .leaflet-control-zoom a";
+  const CJK = /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60\uffe0-\uffe6]/;
+  const LATIN_WORD = /[A-Za-z][A-Za-z'’\-]*[A-Za-z]|(?<![A-Za-z0-9])[A-Za-z](?![A-Za-z0-9])/g;
+  const PLACEHOLDER = /\{[A-Za-z_][A-Za-z0-9_]*(?:![rsa])?(?::[^{}]*)?\}/;
+  const allowed = new Set((options.latinAllowed || []).map((x) => x.toLowerCase()));
+
+  function describe(el) {
+    if (!el || el.nodeType !== 1) return String(el);
+    let s = el.tagName.toLowerCase();
+    if (el.id) s += "#" + el.id;
+    const cls = [...el.classList].filter((c) => c.startsWith("linli-") || c.startsWith("widget-") || c.startsWith("leaflet-")).slice(0, 3);
+    if (cls.length) s += "." + cls.join(".");
+    const text = (el.innerText || el.value || el.placeholder || el.getAttribute("aria-label") || "").trim().replace(/\s+/g, " ");
+    if (text) s += ` "${text.slice(0, 40)}"`;
+    return s;
+  }
+  function add(rule, el, detail) {
+    out.push({ rule, element: describe(el), detail });
+  }
+
+  // --- visibility: the part of an element's box that its clipping ancestors let through ----------
+  const clipCache = new Map();
+  function clipOf(el) {
+    // the rectangle the ancestors of el (not el itself) clip to; null = fully clipped away
+    if (!el.parentElement) return { left: -1e9, top: -1e9, right: 1e9, bottom: 1e9 };
+    const p = el.parentElement;
+    if (clipCache.has(p)) return clipCache.get(p);
+    let rect = clipOf(p);
+    if (rect) {
+      const cs = getComputedStyle(p);
+      if (cs.overflowX !== "visible" || cs.overflowY !== "visible") {
+        const r = p.getBoundingClientRect();
+        rect = {
+          left: cs.overflowX !== "visible" ? Math.max(rect.left, r.left) : rect.left,
+          right: cs.overflowX !== "visible" ? Math.min(rect.right, r.right) : rect.right,
+          top: cs.overflowY !== "visible" ? Math.max(rect.top, r.top) : rect.top,
+          bottom: cs.overflowY !== "visible" ? Math.min(rect.bottom, r.bottom) : rect.bottom,
+        };
+        if (rect.right - rect.left < 1 || rect.bottom - rect.top < 1) rect = null;
+      }
+    }
+    clipCache.set(p, rect);
+    return rect;
+  }
+  function hiddenByStyle(el) {
+    for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+      const cs = getComputedStyle(e);
+      if (cs.display === "none" || cs.visibility === "hidden" || cs.visibility === "collapse" || parseFloat(cs.opacity) === 0) return true;
+      if (e.getAttribute("aria-hidden") === "true" && e.tagName !== "BODY") return true;
+    }
+    return false;
+  }
+  function visibleBox(el, r) {
+    r = r || el.getBoundingClientRect();
+    if (r.width <= 0 || r.height <= 0) return null;
+    const c = clipOf(el);
+    if (!c) return null;
+    const v = { left: Math.max(r.left, c.left), right: Math.min(r.right, c.right), top: Math.max(r.top, c.top), bottom: Math.min(r.bottom, c.bottom) };
+    if (v.right - v.left < 1 || v.bottom - v.top < 1) return null;
+    return v;
+  }
+  const visCache = new Map();
+  function visible(el) {
+    if (visCache.has(el)) return visCache.get(el);
+    const v = hiddenByStyle(el) ? null : visibleBox(el);
+    visCache.set(el, v);
+    return v;
+  }
+  const inMap = (el) => !!el.closest(".leaflet-pane, .leaflet-control-attribution");
+  const inMapPane = (el) => !!el.closest(".leaflet-pane");
+
+  const root = document.body;
+  const all = [...root.querySelectorAll("*")];
+
+  // --- error pages and tracebacks ----------------------------------------------------------------
+  const bodyText = root.innerText || "";
+  const errorSigns = [
+    /Traceback \(most recent call last\)/,
+    /There was an error when executing cell/,
+    /Error\s*:\s*[A-Z][A-Za-z]+Error/,
+    /^\s*\d{3}\s*:\s*(Not Found|Forbidden|Internal Server Error|Bad Request)/m,
+    /\b(?:[A-Z][a-z]+)+(?:Error|Exception)\b:/,
+  ];
+  const stderr0 = root.querySelector("[data-mime-type='application/vnd.jupyter.stderr'], .jp-RenderedText[data-mime-type*='error'], [data-mime-type='application/vnd.jupyter.error']");
+  const stderr = stderr0 && (stderr0.closest(".jp-OutputArea-output") || stderr0);
+  if (stderr && visible(stderr)) add("error-page", stderr, "a cell's error output is shown");
+  for (const re of errorSigns) {
+    const m = bodyText.match(re) || document.title.match(re);
+    if (m) {
+      add("error-page", root, `page shows "${m[0].slice(0, 80)}"`);
+      break;
+    }
+  }
+
+  // --- html lang ----------------------------------------------------------------------------------
+  const htmlLang = (document.documentElement.getAttribute("lang") || "").toLowerCase();
+  const wantLang = options.lang === "zh" ? /^zh/ : /^en/;
+  if (!wantLang.test(htmlLang)) add("html-lang", document.documentElement, `<html lang="${htmlLang}"> on a ${options.lang} page`);
+
+  // --- horizontal scrolling ------------------------------------------------------------------------
+  const se = document.scrollingElement || document.documentElement;
+  if (se.scrollWidth > window.innerWidth + 1) add("hscroll", se, `page is ${se.scrollWidth}px wide in a ${window.innerWidth}px window`);
+  for (const el of all) {
+    if (el === se || el === document.body || inMap(el) || el.matches("input, textarea, select")) continue;
+    const cs = getComputedStyle(el);
+    if ((cs.overflowX === "auto" || cs.overflowX === "scroll") && el.scrollWidth > el.clientWidth + 1 && visible(el)) {
+      add("hscroll", el, `scrolls sideways: ${el.scrollWidth}px of content in ${el.clientWidth}px`);
+    }
+  }
+
+  // --- controls: size and clipping -----------------------------------------------------------------
+  const controls = all.filter((el) => el.matches(CONTROL) && !(el.tagName === "INPUT" && el.type === "hidden"));
+  const ctx = document.createElement("canvas").getContext("2d");
+  function textWidth(el, text) {
+    const cs = getComputedStyle(el);
+    ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    return ctx.measureText(text).width;
+  }
+  for (const el of controls) {
+    if (!visible(el)) continue;
+    // what a finger hits: a check box or radio inside a label is hit through its label
+    let target = el;
+    if (el.matches("input[type=checkbox], input[type=radio]")) target = el.closest("label") || el;
+    const r = target.getBoundingClientRect();
+    if (options.minControl && !inMapPane(el) && !el.closest(".leaflet-control-attribution")) {
+      if (r.height < options.minControl - 0.5 || r.width < options.minControl - 0.5) {
+        add("small-control", el, `${Math.round(r.width)}×${Math.round(r.height)}px, needs ≥${options.minControl}×${options.minControl}`);
+      }
+    }
+    if (el.tagName === "SELECT" && el.selectedIndex >= 0 && el.options[el.selectedIndex]) {
+      const cs = getComputedStyle(el);
+      const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 16;
+      const w = textWidth(el, el.options[el.selectedIndex].text);
+      if (w > room + 1) add("clipped", el, `chosen option needs ${Math.round(w)}px, has ${Math.round(room)}px`);
+    }
+  }
+
+  // text cut inside controls and labels: by an ellipsis, or clipped (overflow hidden)
+  for (const el of all) {
+    if (inMap(el) || el.matches("input, textarea, select, html, body")) continue;
+    const ownText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    const isControl = el.matches(CONTROL) || !!el.closest("button, label, .widget-label, .widget-toggle-button");
+    if (!ownText && !el.matches(CONTROL)) continue;
+    if (!isControl && !ownText) continue;
+    const cs = getComputedStyle(el);
+    const clipsX = cs.overflowX !== "visible";
+    const clipsY = cs.overflowY !== "visible" && cs.overflowY !== "auto" && cs.overflowY !== "scroll";
+    const wide = el.scrollWidth > el.clientWidth + 1;
+    const tall = el.scrollHeight > el.clientHeight + 2;
+    if (!(wide && clipsX) && !(tall && clipsY && isControl)) continue;
+    if (!visible(el)) continue;
+    if (wide && cs.textOverflow === "ellipsis") add("ellipsis", el, `text cut with "…": needs ${el.scrollWidth}px, has ${el.clientWidth}px`);
+    else if (wide && clipsX && cs.overflowX !== "auto" && cs.overflowX !== "scroll") add("clipped", el, `text clipped: needs ${el.scrollWidth}px, has ${el.clientWidth}px`);
+    else if (tall && clipsY && isControl) add("clipped", el, `text clipped: needs ${el.scrollHeight}px high, has ${el.clientHeight}px`);
+  }
+
+  // --- text: size, script, placeholders --------------------------------------------------------------
+  const textItems = []; // {node, el, text}
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const text = n.textContent.replace(/\s+/g, " ").trim();
+    if (!text) continue;
+    const el = n.parentElement;
+    if (!el || el.closest("script, style, noscript, template, title")) continue;
+    if (stderr && stderr.contains(el)) continue; // reported once as error-page
+    if (!visible(el)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    const rr = range.getBoundingClientRect();
+    if (rr.width < 1 || rr.height < 1) continue;
+    const box = visibleBox(el, rr);
+    if (!box) continue;
+    textItems.push({ el, text, box });
+  }
+  // the text a person reads in form fields: values the page put there, placeholders, chosen options
+  for (const el of controls) {
+    if (!visible(el)) continue;
+    let text = "";
+    if (el.tagName === "SELECT") text = el.selectedIndex >= 0 && el.options[el.selectedIndex] ? el.options[el.selectedIndex].text : "";
+    else if (el.matches("input, textarea") && !["checkbox", "radio", "range", "color", "hidden"].includes(el.type)) text = el.value || el.placeholder || "";
+    text = text.replace(/\s+/g, " ").trim();
+    if (text) textItems.push({ el, text, box: visible(el), field: true });
+  }
+
+  const minFont = options.minFont;
+  const smallSeen = new Set();
+  const langSeen = new Set();
+  for (const item of textItems) {
+    const { el, text } = item;
+    if (minFont && !el.closest(".linli-small") && !el.closest(".leaflet-control-attribution") && !inMapPane(el)) {
+      const size = parseFloat(getComputedStyle(el).fontSize);
+      if (size < minFont - 0.25 && !smallSeen.has(el)) {
+        smallSeen.add(el);
+        add("small-text", el, `${size}px text, needs ≥${minFont}px (or class linli-small for small print)`);
+      }
+    }
+    if (PLACEHOLDER.test(text)) add("placeholder", el, `unfilled placeholder in "${text.slice(0, 60)}"`);
+    if (el.closest(".linli-user, .linli-id, .leaflet-control-attribution")) continue;
+    const marked = el.closest("[lang], .linli-lang-zh, .linli-lang-en");
+    let lang = options.lang;
+    if (marked && marked !== document.documentElement) {
+      if (marked.classList.contains("linli-lang-zh")) lang = "zh";
+      else if (marked.classList.contains("linli-lang-en")) lang = "en";
+      else lang = /^zh/i.test(marked.getAttribute("lang")) ? "zh" : "en";
+    }
+    if (langSeen.has(el)) continue;
+    if (lang === "zh") {
+      const words = (text.replace(new RegExp(PLACEHOLDER.source, "g"), " ").match(LATIN_WORD) || []).filter((w) => !allowed.has(w.toLowerCase()));
+      if (words.length) {
+        langSeen.add(el);
+        add("language", el, `Latin on a zh page: ${[...new Set(words)].slice(0, 5).join(", ")}`);
+      }
+    } else if (CJK.test(text)) {
+      langSeen.add(el);
+      add("language", el, `CJK on an en page: "${text.slice(0, 40)}"`);
+    }
+  }
+
+  // --- overlapping boxes of labels and controls ------------------------------------------------------
+  const boxes = [];
+  for (const item of textItems) if (!item.field && !inMap(item.el)) boxes.push({ el: item.el, box: item.box });
+  for (const el of controls) {
+    if (inMapPane(el)) continue;
+    const v = visible(el);
+    if (v) boxes.push({ el, box: v });
+  }
+  boxes.sort((a, b) => a.box.top - b.box.top);
+  const TOL = 2; // px of touching allowed
+  const reported = new Set();
+  for (let i = 0; i < boxes.length; i++) {
+    const a = boxes[i];
+    for (let j = i + 1; j < boxes.length; j++) {
+      const b = boxes[j];
+      if (b.box.top >= a.box.bottom - TOL) break;
+      if (a.el === b.el || a.el.contains(b.el) || b.el.contains(a.el)) continue;
+      const ix = Math.min(a.box.right, b.box.right) - Math.max(a.box.left, b.box.left);
+      const iy = Math.min(a.box.bottom, b.box.bottom) - Math.max(a.box.top, b.box.top);
+      if (ix <= TOL || iy <= TOL) continue;
+      // the same control's parts (a label and its check box, a button and its icon) do not count
+      const ca = a.el.closest("label, button, .widget-toggle-button, .widget-checkbox");
+      const cb = b.el.closest("label, button, .widget-toggle-button, .widget-checkbox");
+      if (ca && ca === cb) continue;
+      const key = describe(a.el) + "|" + describe(b.el);
+      if (reported.has(key)) continue;
+      reported.add(key);
+      add("overlap", a.el, `overlaps ${describe(b.el)} by ${Math.round(ix)}×${Math.round(iy)}px`);
+    }
+  }
+  return out;
+}
