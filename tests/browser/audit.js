@@ -12,6 +12,11 @@
   const CONTROL = "button, input, select, textarea, a[href], [role=button], [role=checkbox], [role=slider], .widget-toggle-button, .leaflet-control-zoom a";
   const CJK = /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60\uffe0-\uffe6]/;
   const LATIN_WORD = /[A-Za-z][A-Za-z'’\-]*[A-Za-z]|(?<![A-Za-z0-9])[A-Za-z](?![A-Za-z0-9])/g;
+  // codes people copy, not read as words: receipt and voter codes such as K7Q-4MX-A3W, ids such as P0002
+  const CODE = /(?<![A-Za-z0-9])(?=[A-Z0-9-]*[0-9])[A-Z0-9]+(?:-[A-Z0-9]+)+(?![A-Za-z0-9])|(?<![A-Za-z0-9])[A-Z]+[0-9]+(?![A-Za-z0-9])/g;
+  // a language switch names each language in itself
+  const OWN_NAME = { zh: /^(English|EN)$/, en: /^(中文|简体中文|汉语)$/ };
+  const SYMBOLS = /^[\s+\-−–—×·•…]*$/;
   const PLACEHOLDER = /\{[A-Za-z_][A-Za-z0-9_]*(?:![rsa])?(?::[^{}]*)?\}/;
   const allowed = new Set((options.latinAllowed || []).map((x) => x.toLowerCase()));
 
@@ -198,7 +203,7 @@
   const langSeen = new Set();
   for (const item of textItems) {
     const { el, text } = item;
-    if (minFont && !el.closest(".linli-small") && !el.closest(".leaflet-control-attribution") && !inMapPane(el)) {
+    if (minFont && !SYMBOLS.test(text) && !el.closest(".linli-small") && !el.closest(".leaflet-control-attribution") && !inMapPane(el)) {
       const size = parseFloat(getComputedStyle(el).fontSize);
       if (size < minFont - 0.25 && !smallSeen.has(el)) {
         smallSeen.add(el);
@@ -216,16 +221,24 @@
     }
     if (langSeen.has(el)) continue;
     if (lang === "zh") {
-      const words = (text.replace(new RegExp(PLACEHOLDER.source, "g"), " ").match(LATIN_WORD) || []).filter((w) => !allowed.has(w.toLowerCase()));
+      if (OWN_NAME.zh.test(text)) continue;
+      const words = (text.replace(new RegExp(PLACEHOLDER.source, "g"), " ").replace(CODE, " ").match(LATIN_WORD) || []).filter((w) => !allowed.has(w.toLowerCase()));
       if (words.length) {
         langSeen.add(el);
         add("language", el, `Latin on a zh page: ${[...new Set(words)].slice(0, 5).join(", ")}`);
       }
-    } else if (CJK.test(text)) {
+    } else if (CJK.test(text) && !OWN_NAME.en.test(text)) {
       langSeen.add(el);
       add("language", el, `CJK on an en page: "${text.slice(0, 40)}"`);
     }
   }
+
+  // --- a page that shows nothing ---------------------------------------------------------------------
+  const cells = document.getElementById("rendered_cells") || root;
+  const shown = textItems.some((t) => cells.contains(t.el)) || controls.some((c) => cells.contains(c) && visible(c));
+  if (!shown) add("blank", cells, "the page shows no text and no control");
+  const waiting = textItems.find((t) => /^Loading widget/.test(t.text));
+  if (waiting) add("blank", waiting.el, "a widget never rendered");
 
   // --- overlapping boxes of labels and controls ------------------------------------------------------
   const boxes = [];

@@ -22,6 +22,7 @@ html-lang       ``<html lang>`` does not match the page's language (screen reade
 placeholder     a ``{name}`` pattern left in visible text
 error-page      a traceback, a cell's error output, Voila's or Jupyter's error page
 external        any request that left localhost (recorded by the browser context's route)
+blank           the page shows no text and no control, or a widget never rendered ("Loading widget...")
 =============== ==========================================================================================
 
 Which page is which device (``DEVICES``): residents' pages are tablets (1280×800, controls ≥ 44 px,
@@ -35,11 +36,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 AUDIT_JS = (Path(__file__).with_name("audit.js")).read_text(encoding="utf-8")
 
 RULES = (
     "small-control", "clipped", "ellipsis", "hscroll", "overlap", "small-text",
-    "language", "html-lang", "placeholder", "error-page", "external",
+    "language", "html-lang", "placeholder", "error-page", "external", "blank",
 )
 
 
@@ -122,7 +125,7 @@ SETTLE_JS = """
 """
 
 
-def wait_rendered(page, timeout: float = 120_000) -> None:
+def wait_rendered(page, timeout: float = 120_000, blank_timeout: float = 60_000) -> None:
     """Wait until Voila has run the notebook (its cells are shown, or an error page is) and the page
     has stopped changing for a moment."""
     page.wait_for_function(
@@ -130,8 +133,18 @@ def wait_rendered(page, timeout: float = 120_000) -> None:
           if (document.readyState !== 'complete') return false;
           const cells = document.getElementById('rendered_cells');
           if (!cells) return !document.getElementById('loading');  // not a Voila page: an error page
-          return getComputedStyle(cells).display !== 'none';
+          if (getComputedStyle(cells).display === 'none') return false;
+          // every widget output has rendered its view (ipywidgets shows "Loading widget..." until then)
+          return !/Loading widget/.test(cells.innerText);
         }""",
         timeout=timeout,
     )
+    try:  # a page that shows nothing at all is reported by the audit (rule blank), not waited for forever
+        page.wait_for_function(
+            """() => { const c = document.getElementById('rendered_cells');
+                       return !c || c.innerText.trim().length > 0 || c.querySelector('button, input, select, .leaflet-container'); }""",
+            timeout=blank_timeout,
+        )
+    except PlaywrightTimeout:
+        pass
     page.evaluate(SETTLE_JS)

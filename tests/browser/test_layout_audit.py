@@ -73,7 +73,7 @@ def test_audit_reports_exactly_the_broken_rule(name, fixture_server, contexts):
     try:
         query = "?lang=en" if lang == "en" else ""
         page.goto(f"{fixture_server.base}/voila/render/{name}.ipynb{query}", timeout=120_000)
-        wait_rendered(page)
+        wait_rendered(page, blank_timeout=3_000 if rule == "blank" else 60_000)
         if rule == "external":
             page.wait_for_function("() => [...document.images].every(i => i.complete)")
         found = audit(page, SIZES[device], lang, list(external))
