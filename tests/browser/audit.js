@@ -44,7 +44,10 @@
     let rect = clipOf(p);
     if (rect) {
       const cs = getComputedStyle(p);
-      if (cs.overflowX !== "visible" || cs.overflowY !== "visible") {
+      // the page's own scroller (body.jp-Notebook in Voila's lab template) lets a person scroll to
+      // everything in it: it hides nothing. Inner scroll boxes and overflow:hidden clip.
+      const pageScroller = p === document.body || p === document.documentElement || (p.clientHeight >= window.innerHeight - 4 && p.clientWidth >= window.innerWidth - 20);
+      if ((cs.overflowX !== "visible" || cs.overflowY !== "visible") && !pageScroller) {
         const r = p.getBoundingClientRect();
         rect = {
           left: cs.overflowX !== "visible" ? Math.max(rect.left, r.left) : rect.left,
@@ -124,6 +127,16 @@
     }
   }
 
+  // scroll boxes squeezed so small that what is inside cannot be seen or reached
+  for (const el of all) {
+    if (inMap(el) || el.matches("textarea, select, input")) continue;
+    const cs = getComputedStyle(el);
+    if (!["auto", "scroll"].includes(cs.overflowY) || el === se || el === document.body) continue;
+    if (el.clientHeight < 24 && el.scrollHeight > el.clientHeight + 24 && el.querySelector(CONTROL) && !hiddenByStyle(el)) {
+      add("clipped", el, `a scroll box squeezed to ${Math.round(el.getBoundingClientRect().height * 100) / 100}px high holds ${el.scrollHeight}px of content`);
+    }
+  }
+
   // --- controls: size and clipping -----------------------------------------------------------------
   const controls = all.filter((el) => el.matches(CONTROL) && !(el.tagName === "INPUT" && el.type === "hidden"));
   const ctx = document.createElement("canvas").getContext("2d");
@@ -133,6 +146,25 @@
     return ctx.measureText(text).width;
   }
   for (const el of controls) {
+    if (hiddenByStyle(el)) continue;
+    // squashed: a box that hides overflow (not a scroll box) shows only a sliver of the control
+    if (!inMap(el)) {
+      let hard = { left: -1e9, top: -1e9, right: 1e9, bottom: 1e9 };
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+        const pcs = getComputedStyle(p);
+        // inside a scroll box a person can scroll the control into view: clipping beyond it does not count
+        if (["auto", "scroll"].includes(pcs.overflowY) || ["auto", "scroll"].includes(pcs.overflowX)) break;
+        const pr = p.getBoundingClientRect();
+        if (["hidden", "clip"].includes(pcs.overflowY)) { hard.top = Math.max(hard.top, pr.top); hard.bottom = Math.min(hard.bottom, pr.bottom); }
+        if (["hidden", "clip"].includes(pcs.overflowX)) { hard.left = Math.max(hard.left, pr.left); hard.right = Math.min(hard.right, pr.right); }
+      }
+      const own = el.getBoundingClientRect();
+      const shownH = Math.max(0, Math.min(own.bottom, hard.bottom) - Math.max(own.top, hard.top));
+      const shownW = Math.max(0, Math.min(own.right, hard.right) - Math.max(own.left, hard.left));
+      if ((own.height >= 8 && shownH < Math.min(own.height, 44) / 2) || (own.width >= 8 && shownW < Math.min(own.width, 44) / 2)) {
+        add("clipped", el, `squashed: ${Math.round(shownW)}×${Math.round(shownH * 100) / 100}px of its ${Math.round(own.width)}×${Math.round(own.height)}px show`);
+      }
+    }
     if (!visible(el)) continue;
     // what a finger hits: a check box or radio inside a label is hit through its label
     let target = el;
@@ -184,7 +216,14 @@
     range.selectNodeContents(n);
     const rr = range.getBoundingClientRect();
     if (rr.width < 1 || rr.height < 1) continue;
-    const box = visibleBox(el, rr);
+    let box = visibleBox(el, rr);
+    const own = getComputedStyle(el);
+    if (box && (own.overflowX !== "visible" || own.overflowY !== "visible")) {
+      // the element clips its own text (a button cutting its label): only what shows counts
+      const er = el.getBoundingClientRect();
+      box = { left: Math.max(box.left, er.left), right: Math.min(box.right, er.right), top: Math.max(box.top, er.top), bottom: Math.min(box.bottom, er.bottom) };
+      if (box.right - box.left < 1 || box.bottom - box.top < 1) box = null;
+    }
     if (!box) continue;
     textItems.push({ el, text, box });
   }

@@ -125,17 +125,36 @@ SETTLE_JS = """
 """
 
 
+# Installed in every audited browser context (``watch(context)``): counts the widget outputs Voila
+# sends with the page, so that waiting can tell "every widget view is on screen" from "not yet".
+WATCH_JS = """
+(() => {
+  window.__linliWidgetOutputs = 0;
+  new MutationObserver((records) => {
+    for (const r of records) for (const n of r.addedNodes) {
+      if (n.tagName === 'SCRIPT' && n.type === 'application/vnd.voila.cell-output+json' && n.textContent.includes('widget-view')) window.__linliWidgetOutputs += 1;
+    }
+  }).observe(document, {subtree: true, childList: true});
+})();
+"""
+
+
+def watch(context) -> None:
+    context.add_init_script(WATCH_JS)
+
+
 def wait_rendered(page, timeout: float = 120_000, blank_timeout: float = 60_000) -> None:
-    """Wait until Voila has run the notebook (its cells are shown, or an error page is) and the page
-    has stopped changing for a moment."""
+    """Wait until Voila has run the notebook and every widget output shows its view (or an error
+    page is shown), then until the page has stopped changing for a moment."""
     page.wait_for_function(
         """() => {
           if (document.readyState !== 'complete') return false;
           const cells = document.getElementById('rendered_cells');
           if (!cells) return !document.getElementById('loading');  // not a Voila page: an error page
           if (getComputedStyle(cells).display === 'none') return false;
-          // every widget output has rendered its view (ipywidgets shows "Loading widget..." until then)
-          return !/Loading widget/.test(cells.innerText);
+          if (/Loading widget/.test(cells.innerText)) return false;
+          const views = [...cells.querySelectorAll('.jp-OutputArea-output')].filter(o => o.querySelector('.jupyter-widgets, .widget-container, .widget-html, .widget-button')).length;
+          return window.__linliWidgetOutputs === undefined || views >= window.__linliWidgetOutputs;
         }""",
         timeout=timeout,
     )

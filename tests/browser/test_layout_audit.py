@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.audit import DEVICES, PROJECTOR, RULES, STAFF, TABLET, audit, device_for, report, rules_of, wait_rendered
+from tests.browser.audit import DEVICES, PROJECTOR, RULES, STAFF, TABLET, audit, device_for, report, rules_of, wait_rendered, watch
 from tests.browser.fixtures.make_fixtures import CASES
 from tests.browser.harness import RunningServer, free_port, offline_context
 from toolkit.serve import NOTEBOOKS, voila_server
@@ -42,6 +42,7 @@ def contexts(browser):
     for name, dev in SIZES.items():
         external: list[str] = []
         made[name] = (offline_context(browser, width=dev.width, height=dev.height, external=external), external)
+        watch(made[name][0])
     yield made
     for ctx, _ in made.values():
         ctx.close()

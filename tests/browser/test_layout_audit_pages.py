@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.audit import Device, Violation, audit, device_for, report, wait_rendered
+from tests.browser.audit import Device, Violation, audit, device_for, report, wait_rendered, watch
 from tests.browser.harness import SCREENSHOTS, offline_context, start_servers
 from toolkit.serve import NOTEBOOKS
 
@@ -148,13 +148,13 @@ def _shot(page, v: Visit, tmp: Path) -> None:
         page.screenshot(path=str(t / f"{name}.png"))
 
 
-def run_state(state: str, browser, tmp: Path) -> dict[str, Visit]:
+def run_state(state: str, browser, tmp: Path, only: set[str] | None = None) -> dict[str, Visit]:
     db = tmp / f"{state}.sqlite"
     ids = _empty_db(db) if state == "empty" else _demo_db(db)
     (tmp / "voila").mkdir(exist_ok=True)
     servers = start_servers(str(db), tmp / "voila")
     contexts: dict[tuple[int, int], tuple] = {}
-    visits = visits_for(state)
+    visits = [v for v in visits_for(state) if only is None or v.key in only]
     try:
         for start in range(0, len(visits), BATCH):
             batch = visits[start : start + BATCH]
@@ -164,6 +164,7 @@ def run_state(state: str, browser, tmp: Path) -> dict[str, Visit]:
                 if size not in contexts:
                     external: list[str] = []
                     contexts[size] = (offline_context(browser, width=size[0], height=size[1], external=external), external)
+                    watch(contexts[size][0])
                 ctx, external = contexts[size]
                 page = ctx.new_page()
                 page.goto(_url(servers, v, ids), wait_until="commit", timeout=120_000)
@@ -203,11 +204,14 @@ _results: dict[str, dict[str, Visit] | Exception] = {}
 
 
 @pytest.fixture(scope="module")
-def audited(browser, tmp_path_factory):
+def audited(request, browser, tmp_path_factory):
+    # only the pages of the selected cases are loaded (pytest -k …)
+    selected = {item.callspec.params["key"] for item in request.session.items if item.originalname == "test_page_passes_the_layout_audit"}
+
     def get(state: str) -> dict[str, Visit]:
         if state not in _results:
             try:
-                _results[state] = run_state(state, browser, tmp_path_factory.mktemp(f"audit-{state}"))
+                _results[state] = run_state(state, browser, tmp_path_factory.mktemp(f"audit-{state}"), selected)
             except Exception as exc:  # noqa: BLE001 - a broken setup fails every case of the state once, not again and again
                 _results[state] = exc
         if isinstance(_results[state], Exception):
