@@ -42,6 +42,13 @@ def _geodata_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lab(args: argparse.Namespace) -> int:
+    from toolkit.lab import run_lab
+    from toolkit.settings import load_settings
+
+    return run_lab(load_settings(), port=args.port, browser=not args.no_browser)
+
+
 def _panel_create(args: argparse.Namespace) -> int:
     from toolkit.panels import create_panel
 
@@ -49,6 +56,24 @@ def _panel_create(args: argparse.Namespace) -> int:
     print(f"panel {panel_id} created. Reviewer codes (shown once; hand each reviewer theirs):")
     for name, code in codes.items():
         print(f"  {name}: {code}")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from toolkit.settings import load_settings
+    from toolkit.store.backup import backup
+
+    done = backup(args.db or load_settings().db, args.path)
+    print(f"backup written: {done.path} ({done.engine}, {done.tables} tables, {done.bytes} bytes, mode 600)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from toolkit.settings import load_settings
+    from toolkit.store.backup import restore
+
+    done = restore(args.path, args.db or load_settings().db)
+    print(f"restored {done.path} into {args.db or 'LINLI_DB'}: {done.tables} tables")
     return 0
 
 
@@ -61,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild even if the database already has proposals")
     p.set_defaults(func=_demo)
 
+    p = sub.add_parser("backup", help="copy the whole store (SQLite online backup / pg_dump) to a file")
+    p.add_argument("path", help="backup file to write (mode 600)")
+    p.add_argument("--db", default=None, help="SQLite path or SQLAlchemy URL (default: LINLI_DB)")
+    p.set_defaults(func=_backup)
+
+    p = sub.add_parser("restore", help="load a backup into an empty database (a new SQLite file or an empty PostgreSQL database)")
+    p.add_argument("path", help="backup file written by `linli backup`")
+    p.add_argument("--db", default=None, help="target: new SQLite path or empty database URL (default: LINLI_DB)")
+    p.set_defaults(func=_restore)
+
     p = sub.add_parser("serve", help="serve the resident and staff pages with Voila")
     p.add_argument("--debug", action="store_true", help="show tracebacks in pages and logs")
     p.set_defaults(func=_serve)
@@ -72,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("geodata", help="check a geodata source (folder or GeoPackage)")
     p.add_argument("path", nargs="?", default=None)
     p.set_defaults(func=_geodata_check)
+
+    p = sub.add_parser("lab", help="JupyterLab for planners on notebooks/planners (nothing fetched from the internet)")
+    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=_lab)
 
     p = sub.add_parser("panel", help="scoring panels for the tally and scoring pages")
     panel_sub = p.add_subparsers(dest="panel_command", required=True)

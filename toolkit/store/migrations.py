@@ -102,6 +102,12 @@ def _plans(conn: Connection) -> None:
     guard(conn, "plan_versions_fixed", "plan_versions", "UPDATE", "(1 = 1)", "plan versions are kept as proposed")
 
 
+def _geodata_versions(conn: Connection) -> None:
+    from toolkit.store.geodata import create_tables
+
+    create_tables(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "proposals, reference lists, audit log", _initial),
     Migration(2, "audit log is append-only", _audit_append_only),
@@ -112,6 +118,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "paper entries only while the round is open", lambda conn: guard(
         conn, "paper_round_open", "paper_entries", "INSERT",
         "((SELECT status FROM rounds WHERE id = NEW.round_id) <> 'open')", "the round is not open")),
+    Migration(50, "versioned reference layers, geodata drafts, placements of records per version", _geodata_versions),
 )
 
 
