@@ -143,7 +143,7 @@ def watch(context) -> None:
     context.add_init_script(WATCH_JS)
 
 
-def wait_rendered(page, timeout: float = 120_000, blank_timeout: float = 60_000) -> None:
+def wait_rendered(page, timeout: float = 180_000, blank_timeout: float = 120_000) -> None:
     """Wait until Voila has run the notebook and every widget output shows its view (or an error
     page is shown), then until the page has stopped changing for a moment."""
     page.wait_for_function(

@@ -26,7 +26,9 @@ SIZES = {"tablet": TABLET, "projector": PROJECTOR, "staff": STAFF}
 @pytest.fixture(scope="module")
 def fixture_server(tmp_path_factory):
     work = tmp_path_factory.mktemp("audit-fixtures")
-    settings = dataclasses.replace(load_settings(), db=str(work / "unused.sqlite"), var_dir=work, host="127.0.0.1", pool_size=0)
+    settings = dataclasses.replace(
+        load_settings(), db=str(work / "unused.sqlite"), var_dir=work, host="127.0.0.1", pool_size=0, max_kernels=0, max_kernels_per_client=0
+    )
     srv = voila_server("resident", settings, port=free_port())
     command = [str(FIXTURES) if c == str(NOTEBOOKS / "resident") else c for c in srv.command]
     running = RunningServer(dataclasses.replace(srv, command=command), work / "voila-fixtures.log")
