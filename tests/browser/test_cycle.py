@@ -28,6 +28,10 @@ from toolkit.serve import NOTEBOOKS
 
 pytestmark = pytest.mark.browser
 
+# On a loaded machine a page's one cell (round-desk over 240 proposals builds ~500 widgets) can take
+# longer than nbclient's default 4 s to send its output; Voila then drops the output and the page stays
+# blank. Given more time here; toolkit/serve.py should set it for `make run` too (reported to the lead).
+SLOW_MACHINE = ("--VoilaExecutor.iopub_timeout=60",)
 CODE_RE = re.compile(r"\b[346789ACEFHJKMNPQRTVWXY]{3}-[346789ACEFHJKMNPQRTVWXY]{3}-[346789ACEFHJKMNPQRTVWXY]{3}\b")
 COMPOUNDS = ("S2C2Y2", "S1C1Y1", "S3C1Y2")  # compounds of the demo district the residents tap
 
@@ -83,15 +87,14 @@ def _update() -> bool:
     return os.environ.get("LINLI_UPDATE_SCREENSHOTS") == "1"
 
 
-def confirm_if_asked(page, clicked_selector: str, outcome: str, timeout: float = 30_000) -> None:
+def confirm_if_asked(page, clicked_selector: str, outcome: str, timeout: float = 60_000) -> None:
     """Click an irreversible action; when the page asks for a confirmation, give it; wait for the outcome."""
     page.evaluate("() => document.querySelectorAll('button').forEach(b => b.dataset.auditSeen = '1')")
     page.click(clicked_selector)
-    asked = "button:not([data-audit-seen]):visible"
+    asked = 'button:not([data-audit-seen]):visible:text-matches("^\\s*(确认|确定|是|关闭投票|冻结|Confirm|Yes)")'
     page.wait_for_selector(f"{outcome}, {asked}", timeout=timeout)
     if page.locator(outcome).count() == 0:
-        confirm = page.locator(asked).filter(has_text=re.compile(r"^\s*(确认|确定|是|关闭|冻结|Confirm|Yes)"))
-        confirm.first.click()
+        page.locator(asked).first.click()
         page.wait_for_selector(outcome, timeout=timeout)
 
 
@@ -101,7 +104,7 @@ def cycle_servers(tmp_path_factory):
     db = work / "linli.sqlite"
     subprocess.run([sys.executable, "-m", "toolkit.cli", "demo", "--db", str(db)], check=True, capture_output=True)
     (work / "voila").mkdir()
-    running = start_servers(str(db), work / "voila")
+    running = start_servers(str(db), work / "voila", extra=SLOW_MACHINE)
     yield str(db), running, work
     for r in running.values():
         r.stop()
@@ -234,8 +237,13 @@ def test_a_whole_cycle_through_the_pages(cycle_servers, browser, tmp_path):
         tablets = [person("resident", "vote") for _ in range(3)]
         for n, code in enumerate(codes[:10]):
             tab = tablets[n % 3]
-            tab.open("vote", f"round={rid}")
             page = tab.page
+            next_voter = page.locator("button:visible").filter(has_text=re.compile(r"^\s*下一位"))
+            if n >= 3 and next_voter.count():  # a shared tablet: the next person starts from the receipt
+                next_voter.first.click()
+                page.wait_for_selector("button.linli-start", timeout=30_000)
+            else:
+                tab.open("vote", f"round={rid}")
             page.get_by_placeholder("例如").fill(code)
             page.click("button.linli-start")
             page.wait_for_selector("#linli-meter", timeout=30_000)
