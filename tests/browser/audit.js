@@ -6,7 +6,8 @@
 //   linli-user   user data (proposal titles, names, typed text): exempt from the language rule
 //   linli-id     machine ids and codes (P0002, receipt codes, rule ids): exempt from the language rule
 //   linli-small  small print on purpose (ids, sources): exempt from the text-size rule
-//   lang="…" on an element, or linli-lang-zh / linli-lang-en: text in that language (e.g. a language switch)
+//   lang="…" on an element: text in that language (e.g. a language switch); linli-lang-zh / linli-lang-en on the
+//   page root declare the page's language (the template copies it to <html lang>), and are honoured likewise
 (options) => {
   const out = [];
   const CONTROL = "button, input, select, textarea, a[href], [role=button], [role=checkbox], [role=slider], .widget-toggle-button, .leaflet-control-zoom a";
