@@ -226,7 +226,20 @@
       if (box.right - box.left < 1 || box.bottom - box.top < 1) box = null;
     }
     if (!box) continue;
-    textItems.push({ el, text, box });
+    // the lines a person sees: one box per line, as tall as the line (a CJK font's content area is
+    // taller than its line, so neighbouring lines' content areas always touch)
+    const ecs = getComputedStyle(el);
+    const fs = parseFloat(ecs.fontSize);
+    const lh = ecs.lineHeight === "normal" ? 1.2 * fs : parseFloat(ecs.lineHeight);
+    const keep = Math.max(Math.min(lh, 1.4 * fs), fs);
+    const lines = [];
+    for (const lr of range.getClientRects()) {
+      if (lr.width < 1 || lr.height < 1) continue;
+      const cut = Math.max(0, (lr.height - keep) / 2);
+      const b = { left: Math.max(lr.left, box.left), right: Math.min(lr.right, box.right), top: Math.max(lr.top + cut, box.top), bottom: Math.min(lr.bottom - cut, box.bottom) };
+      if (b.right - b.left >= 1 && b.bottom - b.top >= 1) lines.push(b);
+    }
+    textItems.push({ el, text, box, lines });
   }
   // the text a person reads in form fields: values the page put there, placeholders, chosen options
   for (const el of controls) {
@@ -282,7 +295,7 @@
 
   // --- overlapping boxes of labels and controls ------------------------------------------------------
   const boxes = [];
-  for (const item of textItems) if (!item.field && !inMap(item.el)) boxes.push({ el: item.el, box: item.box });
+  for (const item of textItems) if (!item.field && !inMap(item.el)) for (const line of item.lines) boxes.push({ el: item.el, box: line });
   for (const el of controls) {
     if (inMapPane(el)) continue;
     const v = visible(el);
