@@ -57,11 +57,13 @@ class Person:
         if home:
             self.page.goto(srv.url(home, query="lang=en" if lang == "en" else ""), timeout=120_000)
             wait_rendered(self.page)
-            links = self.page.locator(f'a[href*="{name}.ipynb"]')
-            wanted = links.filter(has=self.page.locator(f'xpath=self::*[contains(@href, "{query.split("&")[0]}")]')) if query else links
-            (wanted if wanted.count() else links).first.click()
-            self.page.wait_for_url(re.compile(re.escape(name)), timeout=60_000)
-            if query and query.split("&")[0] not in self.page.url:
+            first = query.split("&")[0]
+            link = self.page.locator(f'a[href*="{name}.ipynb"][href*="{first}"]' if first else f'a[href*="{name}.ipynb"]')
+            if link.count() == 0:  # the home page does not list this id: its page's own link, then the id
+                link = self.page.locator(f'a[href*="{name}.ipynb"]')
+            link.first.click()
+            self.page.wait_for_url(re.compile(re.escape(name) + r"\.ipynb"), timeout=60_000)
+            if first and first not in self.page.url:
                 self.page.goto(srv.url(name, query=query), timeout=120_000)
         else:
             self.page.goto(srv.url(name, query=query), timeout=120_000)
@@ -89,13 +91,28 @@ def _update() -> bool:
 
 def confirm_if_asked(page, clicked_selector: str, outcome: str, timeout: float = 60_000) -> None:
     """Click an irreversible action; when the page asks for a confirmation, give it; wait for the outcome."""
-    page.evaluate("() => document.querySelectorAll('button').forEach(b => b.dataset.auditSeen = '1')")
+    page.evaluate("() => document.querySelectorAll('button').forEach(b => { if (b.offsetParent) b.dataset.auditSeen = '1'; })")
     page.click(clicked_selector)
-    asked = 'button:not([data-audit-seen]):visible:text-matches("^\\s*(确认|确定|是|关闭投票|冻结|Confirm|Yes)")'
+    asked = ('.linli-confirm-yes:visible, '
+             'button:not([data-audit-seen]):visible:text-matches("^\\s*(确认|确定|是|结束投票|关闭投票|冻结|Confirm|Yes)")')
     page.wait_for_selector(f"{outcome}, {asked}", timeout=timeout)
     if page.locator(outcome).count() == 0:
         page.locator(asked).first.click()
         page.wait_for_selector(outcome, timeout=timeout)
+
+
+def tick(page, pid: int) -> None:
+    """Tick a proposal in round-desk's candidate list (searching for it when the list has a search box)."""
+    search = page.get_by_placeholder(re.compile("搜索|查找"))
+    if search.count():
+        search.first.fill(str(pid))
+        search.first.press("Enter")
+    rows = page.locator(f".linli-candidate-row:has([data-proposal='{pid}'])")
+    if page.locator(".linli-candidate-row").count():
+        rows.first.wait_for(timeout=30_000)
+        rows.first.locator("input[type=checkbox]").check(timeout=30_000)
+    else:
+        page.get_by_role("checkbox", name=re.compile(rf"^\s*{pid}\D")).check(timeout=30_000)
 
 
 @pytest.fixture(scope="module")
@@ -202,13 +219,9 @@ def test_a_whole_cycle_through_the_pages(cycle_servers, browser, tmp_path):
         page = rd.page
         rd.check("round-desk:setup")
         page.get_by_label("轮次名称").fill("东风社区 2026 微更新")
-        search = page.get_by_placeholder(re.compile("搜索|查找"))
         costs = {}
         for pid in screened:
-            if search.count():
-                search.first.fill(str(pid))
-            box = page.get_by_role("checkbox", name=re.compile(rf"^\s*{pid}\D"))
-            box.check(timeout=30_000)
+            tick(page, pid)
             row = store.proposal(pid)
             costs[pid] = (row["cost_fen"] or 1_000_000) // 100
         fund = max(costs.values()) + min(costs.values())
