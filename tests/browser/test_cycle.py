@@ -177,7 +177,7 @@ def test_a_whole_cycle_through_the_pages(cycle_servers, browser, tmp_path):
             page.wait_for_selector("#linli-message", timeout=15_000)
             if n == 0:
                 desk.check("screening:picked")
-            confirm_if_asked(page, "button.linli-confirm", f".linli-card:not([data-proposal='{pid}'])")
+            confirm_if_asked(page, "button.linli-decide, button.linli-confirm", f".linli-card:not([data-proposal='{pid}'])")
             screened.append(pid)
         decisions = store.screening_frame().set_index("proposal_id")
         assert all(decisions.loc[pid].outcome == "deliberated" for pid in screened), decisions.loc[screened]
@@ -251,7 +251,7 @@ def test_a_whole_cycle_through_the_pages(cycle_servers, browser, tmp_path):
         for n, code in enumerate(codes[:10]):
             tab = tablets[n % 3]
             page = tab.page
-            next_voter = page.locator("button:visible").filter(has_text=re.compile(r"^\s*下一位"))
+            next_voter = page.locator("button.linli-next-voter:visible")
             if n >= 3 and next_voter.count():  # a shared tablet: the next person starts from the receipt
                 next_voter.first.click()
                 page.wait_for_selector("button.linli-start", timeout=30_000)
