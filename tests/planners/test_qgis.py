@@ -31,6 +31,7 @@ def _closed_round(store):
                      for i, (lon, lat) in enumerate(zip(pts["lon"], pts["lat"]), 1))
     settings = dataclasses.replace(make_settings(Approval(min_picks=1, max_picks=2)), projects=projects)
     rid = voting.create_round(store, settings, proposal_ids={f"p{i}": int(p) for i, p in enumerate(pts["id"], 1)})
+    voting.issue_codes(store, rid, 4)  # voting opens only once codes are issued
     store.set_round_status(rid, "open")
     for n, items in enumerate([{"p1": 1, "p2": 1}, {"p1": 1}, {"p2": 1}, {"p3": 1}]):
         store.cast_ballot(rid, items, submission_id=f"s{n}", receipt=f"R{n}", code_hash=None, channel="paper")
