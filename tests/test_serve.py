@@ -199,3 +199,27 @@ def test_concurrent_page_requests_from_one_address_stop_at_the_cap(demo_db, tmp_
     finally:
         for r in running.values():
             r.stop()
+
+
+def test_text_is_gzipped_and_vendored_assets_are_cached(servers):
+    import gzip
+
+    resident = servers["resident"]
+    css = "/voila/templates/linli/static/linli.css"
+    plain = request(resident, css)
+    packed = request(resident, css, headers={"Accept-Encoding": "gzip, deflate"})
+    assert plain.getheader("Content-Encoding") is None
+    assert packed.getheader("Content-Encoding") == "gzip" and "Accept-Encoding" in packed.getheader("Vary")
+    assert gzip.decompress(packed.body) == plain.body and len(packed.body) < len(plain.body) / 2
+    assert "max-age" not in (plain.getheader("Cache-Control") or ""), "Linli's own CSS changes with an update"
+    fa = request(resident, "/voila/templates/linli/static/fontawesome/css/all.min.css", headers={"Accept-Encoding": "gzip"})
+    assert fa.status == 200 and fa.getheader("Cache-Control") == "public, max-age=604800"
+    bundle = request(resident, "/voila/labextensions/@voila-dashboards/widgets-manager8/static/496.ad7666673ba278088e95.js",
+                     headers={"Accept-Encoding": "gzip"})
+    assert bundle.status == 200 and bundle.getheader("Cache-Control") == "public, max-age=31536000"
+    assert bundle.getheader("Content-Encoding") == "gzip"
+    # The page itself streams while the kernel runs: gzipped in flushed pieces, whole when unpacked.
+    page = request(resident, "/voila/render/propose.ipynb", headers={"Accept-Encoding": "gzip"})
+    assert page.status == 200 and page.getheader("Content-Encoding") == "gzip"
+    html = gzip.decompress(page.body)
+    assert html.rstrip().endswith(b"</html>") and b"kernelId" in html
