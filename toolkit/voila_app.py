@@ -49,6 +49,7 @@ class _Ticket:
 
     address: str
     consumed: bool = False
+    kernel_id: str | None = None
 
 
 _TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar("linli_ticket", default=None)
@@ -178,6 +179,8 @@ class LinliPageHandler(TornadoVoilaHandler):
             _TICKET.reset(token)
             if not ticket.consumed:
                 app.slots.release(address)
+            elif ticket.kernel_id in km.linli_started:  # "never connected" counts from the page served
+                km.linli_started[ticket.kernel_id] = time.monotonic()
 
 
 class LinliShutdownHandler(VoilaShutdownKernelHandler):
@@ -207,7 +210,7 @@ class LinliKernelManager(AsyncMappingKernelManager):
         app = self.parent
         if ticket is not None and not ticket.consumed and isinstance(app, LinliVoila):
             app.slots.started(kernel_id, ticket.address)
-            ticket.consumed = True
+            ticket.consumed, ticket.kernel_id = True, kernel_id
             self.linli_started[kernel_id] = time.monotonic()
 
     async def start_kernel(self, *args, **kwargs):
