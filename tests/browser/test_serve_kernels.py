@@ -63,6 +63,7 @@ def test_idle_resident_page_is_culled_but_a_live_projector_is_not(browser_db, br
         resident, staff = servers["resident"], servers["staff"]
         tablet = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
         projector = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+        # The projector first, so the tablet's 30 s of idleness cannot run out while the projector loads.
         wall = projector.new_page()
         wall.goto(staff.url("live-map"))
         wall.wait_for_selector("#linli-total", timeout=120_000)
