@@ -81,7 +81,10 @@ def measure(browser, servers, page_name: str, *, revisit: bool = False) -> tuple
     """A first visit in a fresh browser (cold cache); with ``revisit``, the numbers of a second visit."""
     _a, _r, _d, width, height = PAGES[page_name]
     external: list[str] = []
-    ctx = offline_context(browser, width=width, height=height, external=external)
+    if revisit:  # Playwright's routing switches the HTTP cache off: the revisit context has none
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+    else:
+        ctx = offline_context(browser, width=width, height=height, external=external)
     result = _visit(ctx, servers, page_name)
     if revisit:
         result = _visit(ctx, servers, page_name)

@@ -178,7 +178,11 @@ def test_wrong_passwords_lock_the_login_form(demo_db, tmp_path):
 
 
 def test_concurrent_page_requests_from_one_address_stop_at_the_cap(demo_db, tmp_path):
-    running = start_servers(demo_db, tmp_path, settings_overrides={"max_kernels_per_client": 3, "max_kernels": 5})
+    """Plain GETs (no browser, no websocket) are capped, and their kernels are dropped soon after."""
+    running = start_servers(
+        demo_db, tmp_path, settings_overrides={"max_kernels_per_client": 3, "max_kernels": 5},
+        extra=("--LinliVoila.unconnected_seconds=40", "--LinliVoila.linli_cull_interval=2"),
+    )
     try:
         resident = running["resident"]
         statuses: list[int] = []
@@ -193,9 +197,45 @@ def test_concurrent_page_requests_from_one_address_stop_at_the_cap(demo_db, tmp_
             t.join()
         assert sorted(statuses) == [200] * 3 + [503] * 7
         assert len(kernels(resident)) == 3
-        others = [request(resident, "/voila/render/propose.ipynb", source=f"127.0.0.{20 + i}").status for i in range(3)]
-        assert others == [200, 200, 503], "the server-wide cap (5) holds across addresses"
+        others: list[int] = []
+        threads = [threading.Thread(target=lambda i=i: others.append(
+            request(resident, "/voila/render/propose.ipynb", source=f"127.0.0.{20 + i}").status)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(others) == [200, 200, 503], "the server-wide cap (5) holds across addresses"
         assert len(kernels(resident)) == 5
+        # No page ever connected to these kernels: they are dropped, and the slots are free again.
+        deadline = time.monotonic() + 90
+        while kernels(resident) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert kernels(resident) == [] and "its page never connected" in resident.log.read_text()
+        assert request(resident, "/voila/render/propose.ipynb").status == 200
     finally:
         for r in running.values():
             r.stop()
+
+
+def test_text_is_gzipped_and_vendored_assets_are_cached(servers):
+    import gzip
+
+    resident = servers["resident"]
+    css = "/voila/templates/linli/static/linli.css"
+    plain = request(resident, css)
+    packed = request(resident, css, headers={"Accept-Encoding": "gzip, deflate"})
+    assert plain.getheader("Content-Encoding") is None
+    assert packed.getheader("Content-Encoding") == "gzip" and "Accept-Encoding" in packed.getheader("Vary")
+    assert gzip.decompress(packed.body) == plain.body and len(packed.body) < len(plain.body) / 2
+    assert "max-age" not in (plain.getheader("Cache-Control") or ""), "Linli's own CSS changes with an update"
+    fa = request(resident, "/voila/templates/linli/static/fontawesome/css/all.min.css", headers={"Accept-Encoding": "gzip"})
+    assert fa.status == 200 and fa.getheader("Cache-Control") == "public, max-age=604800"
+    bundle = request(resident, "/voila/labextensions/@voila-dashboards/widgets-manager8/static/496.ad7666673ba278088e95.js",
+                     headers={"Accept-Encoding": "gzip"})
+    assert bundle.status == 200 and bundle.getheader("Cache-Control") == "public, max-age=31536000"
+    assert bundle.getheader("Content-Encoding") == "gzip"
+    # The page itself streams while the kernel runs: gzipped in flushed pieces, whole when unpacked.
+    page = request(resident, "/voila/render/propose.ipynb", headers={"Accept-Encoding": "gzip"})
+    assert page.status == 200 and page.getheader("Content-Encoding") == "gzip"
+    html = gzip.decompress(page.body)
+    assert html.rstrip().endswith(b"</html>") and b"kernelId" in html

@@ -24,6 +24,7 @@ import contextvars
 import gzip
 import io
 import os
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
@@ -48,6 +49,7 @@ class _Ticket:
 
     address: str
     consumed: bool = False
+    kernel_id: str | None = None
 
 
 _TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar("linli_ticket", default=None)
@@ -177,6 +179,8 @@ class LinliPageHandler(TornadoVoilaHandler):
             _TICKET.reset(token)
             if not ticket.consumed:
                 app.slots.release(address)
+            elif ticket.kernel_id in km.linli_started:  # "never connected" counts from the page served
+                km.linli_started[ticket.kernel_id] = time.monotonic()
 
 
 class LinliShutdownHandler(VoilaShutdownKernelHandler):
@@ -206,7 +210,7 @@ class LinliKernelManager(AsyncMappingKernelManager):
         app = self.parent
         if ticket is not None and not ticket.consumed and isinstance(app, LinliVoila):
             app.slots.started(kernel_id, ticket.address)
-            ticket.consumed = True
+            ticket.consumed, ticket.kernel_id = True, kernel_id
             self.linli_started[kernel_id] = time.monotonic()
 
     async def start_kernel(self, *args, **kwargs):
@@ -241,13 +245,25 @@ class LinliWebsocketConnection(ZMQChannelsWebsocketConnection):
 
 
 STATIC_MAX_AGE = 7 * 24 * 3600
+_HASHED = re.compile(r"/voila/labextensions/.*\.[0-9a-f]{16,}\.js$")
+
+
+def _cache_age(path: str) -> int:
+    """How long a browser may keep an asset without asking: a year for Voila's bundles whose file names
+    carry their content hash, a week for the vendored Font Awesome; nothing else (Linli's own CSS must
+    change with an update; it is revalidated with its ETag)."""
+    if _HASHED.search(path):
+        return 365 * 24 * 3600
+    if "/voila/templates/linli/static/fontawesome/" in path:
+        return STATIC_MAX_AGE
+    return 0
 _COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/wasm")
 
 
 class GzipTransform(tornado.web.OutputTransform):
     """Gzip for text responses, also when streamed (Voila's pages and its static handlers bypass
-    Tornado's own ``compress_response``, measured: no Content-Encoding at all). Adds a week's
-    ``Cache-Control`` to the template's vendored assets and Voila's bundled JS."""
+    Tornado's own ``compress_response``: Voila applies ``tornado_settings`` after the Application has
+    chosen its transforms, so it never takes effect). Adds ``Cache-Control`` to vendored assets."""
 
     MIN_LENGTH = 1024
 
@@ -258,9 +274,9 @@ class GzipTransform(tornado.web.OutputTransform):
         self._file = None
 
     def transform_first_chunk(self, status_code, headers, chunk, finishing):
-        if status_code == 200 and ("/voila/templates/" in self._path or "/voila/static/" in self._path
-                                   or "/voila/labextensions/" in self._path) and "Cache-Control" not in headers:
-            headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
+        age = _cache_age(self._path) if status_code == 200 else 0
+        if age:  # Voila marks its labextensions no-cache, content-hashed names included
+            headers["Cache-Control"] = f"public, max-age={age}"
         ctype = headers.get("Content-Type", "")
         if (
             not self._gzip
