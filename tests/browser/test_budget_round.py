@@ -44,6 +44,7 @@ def test_five_tablets_then_close_and_project(servers, browser_db, browser, proje
     store.set_round_status(rid, "open")
 
     board = projector.page
+    board.set_default_navigation_timeout(120_000)  # Voila's "load" waits for the kernel; the machine is shared
     board.goto(servers["staff"].url("results", query=f"round={rid}"))
     board.wait_for_selector("#linli-turnout", timeout=90_000)
     assert "已投 0 票" in board.inner_text("#linli-turnout")
@@ -100,6 +101,7 @@ def test_five_tablets_then_close_and_project(servers, browser_db, browser, proje
 
     # The facilitator closes the round from the desk.
     desk = Tab(browser, 1920, 1080)
+    desk.page.set_default_navigation_timeout(120_000)
     try:
         desk.page.goto(servers["staff"].url("round-desk", query=f"round={rid}"))
         desk.page.wait_for_selector("button.linli-close-round", timeout=90_000)
