@@ -82,3 +82,20 @@ def test_hostile_names_forged_values_merge_and_delete(demo_db):
     assert stored.current_version(ed.store) == 2
     decided = [p for p in stored.placements(ed.store, 2) if p["status"] == "decided"]
     assert len(decided) == len(ed.decisions.children) or decided
+
+
+def test_problems_are_marked_on_the_map_with_their_fix(demo_db):
+    district = load_district()
+    ed = _editor(demo_db)
+    ed.focus.value = "S1C1Y1"
+    ed.mode.value = "reshape"
+    grown = district.compounds.geometry.iloc[0].buffer(0.005)  # over its neighbours and out of its community
+    ed._drawn(action="created", geo_json={"type": "Feature", "geometry": shapely.geometry.mapping(grown)})
+    assert "S1C1Y1" in ed.message.value and "linli-ok" in ed.message.value, ed.message.value
+    ed.check_button.click()
+    assert "linli-problem" in ed.problems.value and 'data-id="S1C1Y1"' in ed.problems.value
+    popups = [m.popup.value for m in ed.problem_marks.layers]
+    assert popups and any("重叠" in v and "边线" in v for v in popups)
+    ed.confirm.value = True
+    ed.publish_button.click()
+    assert "不能发布" in ed.message.value and stored.current_version(ed.store) == 1

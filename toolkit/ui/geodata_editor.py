@@ -296,8 +296,10 @@ class GeodataEditor:
                     from toolkit.geodata.gcj02 import wgs84_to_gcj02
 
                     lon, lat = wgs84_to_gcj02(lon, lat)
-                self.problem_marks.add(ipyleaflet.CircleMarker(location=(lat, lon), radius=10, color="#d73027",
-                                                               fill_color="#d73027", fill_opacity=0.6))
+                mark = ipyleaflet.CircleMarker(location=(lat, lon), radius=10, color="#d73027",
+                                               fill_color="#d73027", fill_opacity=0.6)
+                mark.popup = w.HTML(f"<b>{escape(p.message(self.lang))}</b><br>{escape(p.fix(self.lang))}")
+                self.problem_marks.add(mark)
         errors = sum(p.severity == "error" for p in problems)
         head = f"<h3>{escape(self.t('planners.ui.problems', errors=errors, warnings=len(problems) - errors))}</h3>"
         table = f'<table class="linli-table"><tr><th>{escape(self.t("planners.ui.problem"))}</th><th>{escape(self.t("planners.ui.fix"))}</th></tr>{"".join(rows)}</table>'
