@@ -15,7 +15,7 @@ def test_screen_one_proposal(servers, browser_db, projector, tmp_path):
     store = open_store(browser_db)
     waiting = len(store.screening_queue())
     page = projector.page
-    page.goto(servers["staff"].url("screening"))
+    page.goto(servers["staff"].url("screening"), timeout=120_000)
     page.wait_for_selector(".linli-card", timeout=90_000)
     pid = int(page.get_attribute(".linli-card", "data-proposal"))
     assert pid == store.screening_queue()[0]

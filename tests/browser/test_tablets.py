@@ -60,7 +60,7 @@ def overlaps(a, b) -> bool:
 def test_scoring_tablet_from_code_to_all_done(tablet_servers, demo240, tablet, tmp_path):
     panel_id, codes = create_panel(demo240, "锦绣片区评审", "selection", ["12", "57", "230"], ["王芳:community"])
     page = tablet.page
-    page.goto(tablet_servers["resident"].url("scoring"))
+    page.goto(tablet_servers["resident"].url("scoring"), timeout=120_000)
     page.wait_for_selector("button.linli-enter", timeout=120_000)
     assert page.evaluate("document.documentElement.lang") == "zh-Hans"
     page.get_by_placeholder("评审码").fill(codes["王芳"])
@@ -118,7 +118,7 @@ def test_shared_vote_tablet(tablet_servers, demo240, vote_round, tablet, tmp_pat
     rid, codes = vote_round
     store = open_store(demo240)
     page = tablet.page
-    page.goto(tablet_servers["resident"].url("vote", query=f"round={rid}"))
+    page.goto(tablet_servers["resident"].url("vote", query=f"round={rid}"), timeout=120_000)
     page.wait_for_selector("button.linli-start", timeout=120_000)
     assert page.evaluate("document.documentElement.lang") == "zh-Hans"
     page.get_by_placeholder("例如").fill(codes[0])
@@ -190,7 +190,7 @@ def test_shared_vote_tablet(tablet_servers, demo240, vote_round, tablet, tmp_pat
 @pytest.mark.parametrize("lang, expected", [("zh", "zh-Hans"), ("en", "en")])
 def test_document_language_follows_the_page(tablet_servers, tablet, lang, expected):
     page = tablet.page
-    page.goto(tablet_servers["resident"].url("propose", query=f"lang={lang}"))
+    page.goto(tablet_servers["resident"].url("propose", query=f"lang={lang}"), timeout=120_000)
     page.wait_for_selector(".linli-page", timeout=120_000)
     assert page.evaluate("document.documentElement.lang") == expected
     # the map: a legend in the page's language and zoom buttons a finger can hit
@@ -206,7 +206,7 @@ def test_document_language_follows_the_page(tablet_servers, tablet, lang, expect
 
 def test_live_map_rings_the_newest_and_labels_compounds(tablet_servers, demo240, projector, tmp_path):
     page = projector.page
-    page.goto(tablet_servers["staff"].url("live-map"))
+    page.goto(tablet_servers["staff"].url("live-map"), timeout=120_000)
     page.wait_for_selector("#linli-total", timeout=120_000)
     page.wait_for_selector("path.linli-newest", timeout=30_000)
     newest = int(open_store(demo240).proposals_frame()["id"].max())
@@ -226,7 +226,7 @@ def test_live_map_rings_the_newest_and_labels_compounds(tablet_servers, demo240,
 def test_paper_mismatch_names_projects_in_words(tablet_servers, demo240, vote_round, projector):
     rid, _codes = vote_round
     page = projector.page
-    page.goto(tablet_servers["staff"].url("paper", query=f"round={rid}"))
+    page.goto(tablet_servers["staff"].url("paper", query=f"round={rid}"), timeout=120_000)
     page.wait_for_selector("button.linli-save-paper", timeout=120_000)
     for operator, picks in (("张敏", ["V1"]), ("刘洋", ["V1", "V4"])):
         page.locator(".linli-operator input").fill(operator)
@@ -253,13 +253,17 @@ def test_english_buttons_are_not_cut_off(tablet_servers, vote_round, tablet, pag
     rid, _codes = vote_round
     page = tablet.page
     q = "lang=en" + ("&" + query.format(rid=rid) if query else "")
-    page.goto(tablet_servers[audience].url(page_name, query=q))
+    page.goto(tablet_servers[audience].url(page_name, query=q), timeout=120_000)
     page.wait_for_selector(".linli-page, .linli-projector", timeout=120_000)
-    page.wait_for_timeout(500)
-    cut = page.evaluate("""() => [...document.querySelectorAll('button')].filter(b => b.offsetParent !== null).filter(b => {
+    find_cut = """() => [...document.querySelectorAll('button')].filter(b => b.offsetParent !== null).filter(b => {
         const cs = getComputedStyle(b);
         return b.scrollWidth > b.clientWidth + 1 || (cs.textOverflow === 'ellipsis' && cs.overflow !== 'visible' && cs.whiteSpace === 'nowrap');
-    }).map(b => b.textContent.trim())""")
+    }).map(b => b.textContent.trim())"""
+    try:  # let the layout settle (fonts, late widgets) before judging
+        page.wait_for_function(f"({find_cut})().length === 0", timeout=15_000)
+    except Exception:
+        pass
+    cut = page.evaluate(find_cut)
     assert cut == [], f"buttons cut off on {page_name}: {cut}"
     assert page.evaluate("document.documentElement.lang") == "en"
 
@@ -270,7 +274,7 @@ def test_freezing_a_plan_asks_in_a_dialog_in_sight(tablet_servers, demo240, proj
     store = open_store(demo240)
     plan_id = store.create_plan("锦绣花园共有资金收支计划", 6)
     page = projector.page
-    page.goto(tablet_servers["staff"].url("plan", query=f"plan={plan_id}"))
+    page.goto(tablet_servers["staff"].url("plan", query=f"plan={plan_id}"), timeout=120_000)
     page.wait_for_selector("button.linli-propose-version", timeout=120_000)
     page.click("button.linli-propose-version")  # an empty, balanced first version
     page.wait_for_selector("#linli-plan-status", timeout=15_000)
