@@ -29,7 +29,7 @@ def test_an_old_database_upgrades(db_url):
                              "(5, 1, 'old-ballot', 'R1', 'tablet', 0, '2025-01-02T10:00:00')")
         bid = conn.exec_driver_sql("SELECT id FROM ballots").scalar()
         conn.exec_driver_sql(f"INSERT INTO ballot_items (ballot_id, project_id, value) VALUES ({bid}, 'A', 1)")
-    assert store.migrate() == [10, 11, 12, 13]
+    assert store.migrate() == [mig.version for mig in m.MIGRATIONS if mig.version >= 10]
     assert store.counted_ballots(1) == [{"A": 1}]
     assert store.households(1) == {"H1": "used", "H2": "unused"}
     assert store.code_status(1, "c1") == "voided" and store.code_status(1, "c3") == "voided"
