@@ -4,7 +4,8 @@
 //              latinAllowed: [words allowed on a zh page]}
 // Class names the pages use (see tests/browser/audit.py):
 //   linli-user   user data (proposal titles, names, typed text): exempt from the language rule
-//   linli-id     machine ids and codes (P0002, receipt codes, rule ids): exempt from the language rule
+//   linli-id     machine ids and codes (P0002, receipt codes, rule ids), small print by design: exempt from the
+//                language and the text-size rules
 //   linli-small  small print on purpose (ids, sources): exempt from the text-size rule
 //   lang="…" on an element: text in that language (e.g. a language switch); linli-lang-zh / linli-lang-en on the
 //   page root declare the page's language (the template copies it to <html lang>), and are honoured likewise
@@ -256,7 +257,7 @@
   const langSeen = new Set();
   for (const item of textItems) {
     const { el, text } = item;
-    if (minFont && !SYMBOLS.test(text) && !el.closest(".linli-small") && !el.closest(".leaflet-control-attribution") && !inMapPane(el)) {
+    if (minFont && !SYMBOLS.test(text) && !el.closest(".linli-small, .linli-id") && !el.closest(".leaflet-control-attribution") && !inMapPane(el)) {
       const size = parseFloat(getComputedStyle(el).fontSize);
       if (size < minFont - 0.25 && !smallSeen.has(el)) {
         smallSeen.add(el);

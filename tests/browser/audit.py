@@ -14,8 +14,8 @@ clipped         text clipped inside a control or label (scrollWidth > clientWidt
 ellipsis        text cut with an ellipsis (``text-overflow: ellipsis`` actually truncating)
 hscroll         the page, or a box in it, scrolls sideways (maps excepted)
 overlap         visible boxes of text and controls overlapping each other (> 2 px both ways)
-small-text      text under 16 px (tablet, staff) or 24 px (projector), small print marked ``linli-small``
-                excepted
+small-text      text under 16 px (tablet, staff) or 24 px (projector), small print marked ``linli-small`` or
+                ``linli-id`` excepted
 language        Latin words on a zh page / CJK on an en page outside user data (``linli-user``), machine ids
                 (``linli-id``) and text marked in another language (``lang="…"``, ``linli-lang-zh|en``)
 html-lang       ``<html lang>`` does not match the page's language (screen readers, fonts, hyphenation)

@@ -17,7 +17,7 @@ from tests.browser.harness import RunningServer, free_port, offline_context
 from toolkit.serve import NOTEBOOKS, voila_server
 from toolkit.settings import load_settings
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]  # the first case loads every fixture page
 
 FIXTURES = Path(__file__).with_name("fixtures")
 SIZES = {"tablet": TABLET, "projector": PROJECTOR, "staff": STAFF}
@@ -37,19 +37,6 @@ def fixture_server(tmp_path_factory):
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def contexts(browser):
-    """One browser context per device size, reused by every fixture page; each records what left localhost."""
-    made = {}
-    for name, dev in SIZES.items():
-        external: list[str] = []
-        made[name] = (offline_context(browser, width=dev.width, height=dev.height, external=external), external)
-        watch(made[name][0])
-    yield made
-    for ctx, _ in made.values():
-        ctx.close()
-
-
 def test_every_rule_has_a_broken_fixture():
     broken = {rule for (_d, _l, rule, _c) in CASES.values() if rule}
     assert broken == set(RULES)
@@ -67,20 +54,45 @@ def test_devices_are_decided_for_every_page():
     assert DEVICES["results"] is PROJECTOR and DEVICES["vote"] is TABLET and DEVICES["round-desk"] is STAFF
 
 
+BATCH = 4  # fixture pages loading at once
+
+
+@pytest.fixture(scope="module")
+def audited(fixture_server, browser):
+    """Every fixture page opened (a few at a time, each in its own browser context so that what it
+    fetches from outside is its own) at its size and language, and audited once."""
+    found: dict[str, object] = {}
+    names = list(CASES)
+    for start in range(0, len(names), BATCH):
+        opened = []
+        for name in names[start : start + BATCH]:
+            device, lang, _rule, _code = CASES[name]
+            dev = SIZES[device]
+            external: list[str] = []
+            ctx = offline_context(browser, width=dev.width, height=dev.height, external=external)
+            watch(ctx)
+            page = ctx.new_page()
+            query = "?lang=en" if lang == "en" else ""
+            page.goto(f"{fixture_server.base}/voila/render/{name}.ipynb{query}", wait_until="commit", timeout=120_000)
+            opened.append((name, ctx, page, external))
+        for name, ctx, page, external in opened:
+            device, lang, rule, _code = CASES[name]
+            try:
+                wait_rendered(page, blank_timeout=3_000 if rule == "blank" else 60_000)
+                page.wait_for_function("() => [...document.images].every(i => i.complete)")
+                found[name] = audit(page, SIZES[device], lang, list(external))
+            except Exception as exc:  # noqa: BLE001 - reported by the page's own case
+                found[name] = exc
+            finally:
+                ctx.close()
+    return found
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_audit_reports_exactly_the_broken_rule(name, fixture_server, contexts):
-    device, lang, rule, _code = CASES[name]
-    ctx, external = contexts[device]
-    external.clear()
-    page = ctx.new_page()
-    try:
-        query = "?lang=en" if lang == "en" else ""
-        page.goto(f"{fixture_server.base}/voila/render/{name}.ipynb{query}", timeout=120_000)
-        wait_rendered(page, blank_timeout=3_000 if rule == "blank" else 60_000)
-        if rule == "external":
-            page.wait_for_function("() => [...document.images].every(i => i.complete)")
-        found = audit(page, SIZES[device], lang, list(external))
-    finally:
-        page.close()
+def test_audit_reports_exactly_the_broken_rule(name, audited):
+    _device, _lang, rule, _code = CASES[name]
+    found = audited[name]
+    if isinstance(found, Exception):
+        raise found
     expected = {rule} if rule else set()
     assert rules_of(found) == expected, f"{name}: expected {expected or 'nothing'}, got:\n{report(found)}"

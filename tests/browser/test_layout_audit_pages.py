@@ -25,7 +25,8 @@ from toolkit.serve import NOTEBOOKS
 
 SLOW_MACHINE = ("--VoilaExecutor.iopub_timeout=60",)  # see tests/browser/test_cycle.py
 
-pytestmark = pytest.mark.browser
+# the first case of each state loads all of that state's pages (module fixture) within its own timeout
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
 
 LANGS = ("zh", "en")
 BATCH = 4  # pages loading at once (2 cores; each page starts a kernel)
