@@ -93,11 +93,24 @@ def _point_in(rng: random.Random, polygon) -> tuple[float, float]:
     return round(p.x, 6), round(p.y, 6)
 
 
+SURNAMES = "王李张刘陈杨黄赵吴周"
+
+
+def _contact(rng: random.Random) -> str:
+    """A fictional name and mobile number for about a third of the demo proposals (private:
+    shown to staff only; notices mask it as 王** / 138****0000)."""
+    if rng.random() >= 0.35:
+        return ""
+    name = rng.choice(SURNAMES) + rng.choice("秀英建国丽华志强桂芳晓明")
+    return f"{name} 1{rng.choice('3589')}{rng.randrange(10)}{rng.randrange(10**8):08d}"
+
+
 def demo_drafts(district, seed: int = SEED, count: int = COUNT) -> list[tuple[Draft, str, str]]:
     """(draft, receipt code, created time) for every demo proposal, deterministically."""
     from toolkit.proposals import new_receipt_code
 
     rng = random.Random(seed)
+    people = random.Random(seed + 1)  # contacts on their own stream: the proposals stay as they were
     compounds = district.compounds.sort_values("id").reset_index(drop=True)
     cats, cat_w = zip(*CATEGORY_WEIGHTS.items())
     chans, chan_w = zip(*CHANNEL_WEIGHTS.items())
@@ -132,7 +145,7 @@ def demo_drafts(district, seed: int = SEED, count: int = COUNT) -> list[tuple[Dr
             geometry=geometry,
             compound_id=compound_id,
             cost_fen=cost,
-            contact="",
+            contact=_contact(people),
             lang="zh",
         )
         created = (START + timedelta(seconds=times[i])).isoformat(timespec="milliseconds")

@@ -216,7 +216,13 @@ def close_round(store: "Store", round_id: int, *, lang: str = "zh") -> Closed:
     """Count reconciled paper ballots, close the round, allocate and explain."""
     count_paper(store, round_id)
     store.set_round_status(round_id, "closed")
-    return results(store, round_id, lang=lang)
+    closed = results(store, round_id, lang=lang)
+    # Closing the loop (issue 12): outcomes, funded projects and proposers' messages, after
+    # the round's own transaction; idempotent.
+    from toolkit.services.feedback import after_round_closed
+
+    after_round_closed(store, round_id, closed.result)
+    return closed
 
 
 def results(store: "Store", round_id: int, *, lang: str = "zh") -> Closed:

@@ -226,3 +226,24 @@ def plan_page(db: str | None = None) -> w.Widget:
     desk = PlanDesk(store, plan_id, lang=_page_lang(settings.lang))
     display(desk.root)
     return desk.root
+
+
+# -- closing the loop (issue 12) ------------------------------------------------------------
+def status_page(db: str | None = None) -> w.Widget:
+    """Resident (tablet or phone): a proposal's progress by receipt code (``?code=``)."""
+    from toolkit.services import status as status_service
+    from toolkit.services.projects import files_dir
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.status import StatusPage
+
+    settings = load_settings()
+    store = open_store(db if db is not None else settings.db)
+    page = StatusPage(lambda code: status_service.status_by_code(store, code), lambda code, n: status_service.rate(store, code, n),
+                      lang=_page_lang(settings.lang), files_dir=files_dir(settings))
+    code = _query("code")
+    if code:  # opened from a slip's QR code or a link
+        page.code_box.value = code
+        page.show(code)
+    display(page.root)
+    return page.root

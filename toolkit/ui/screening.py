@@ -180,7 +180,11 @@ class ScreeningDesk:
             return False
         try:
             decision, ticket = self._decision()
-            self.store.record_screening(self.current["id"], decision, ticket)
+            if self.store.record_screening(self.current["id"], decision, ticket):
+                # Closing the loop (issue 12): the proposer's feedback message.
+                from toolkit.services.feedback import after_screening
+
+                after_screening(self.store, self.current["id"])
         except LinliError as exc:
             self.message.value = f'<div class="linli-error">{escape(exc)}</div>'
             return False
