@@ -82,7 +82,7 @@ def slips(store: "Store", *, community_id: str | None = None, lang: str = "zh", 
 EXPORT_COLUMNS = ("community", "compound", "receipt_code", "title", "message", "created_at", "delivered_at")
 
 
-def export_frame(store: "Store", *, undelivered_only: bool = True) -> "pd.DataFrame":
+def export_frame(store: "Store", *, undelivered_only: bool = True, community_id: str | None = None) -> "pd.DataFrame":
     """Messages for pasting into WeChat groups: one row per message, the proposer's language;
     no contact. Columns: EXPORT_COLUMNS."""
     import pandas as pd
@@ -90,6 +90,8 @@ def export_frame(store: "Store", *, undelivered_only: bool = True) -> "pd.DataFr
     from toolkit.store.feedback import messages_frame
 
     frame = messages_frame(store, undelivered_only=undelivered_only)
+    if community_id:
+        frame = frame[frame.community_id == community_id]
     return pd.DataFrame({
         "community": frame.community_name.fillna("—"),
         "compound": frame.compound_name.fillna("—"),

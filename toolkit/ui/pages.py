@@ -247,3 +247,16 @@ def status_page(db: str | None = None) -> w.Widget:
         page.show(code)
     display(page.root)
     return page.root
+
+
+def feedback_page(db: str | None = None) -> w.Widget:
+    """Staff: undelivered feedback messages, slips, WeChat export, mark delivered."""
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.feedback import FeedbackDesk
+
+    settings = load_settings()
+    store = open_store(db if db is not None else settings.db)
+    desk = FeedbackDesk(store, lang=_page_lang(settings.lang), public_url=settings.public_url)
+    display(desk.root)
+    return desk.root
