@@ -141,8 +141,8 @@ def add_milestone(store: "Store", project_id: int, row: dict, *, actor: str, mes
 
 def add_review(store: "Store", project_id: int, row: dict, *, actor: str, message: "Label | None" = None, rules_ref: str = "") -> None:
     """A mid-term or acceptance review (kind, panel_id, score, passed, note, reviewed_on). A
-    passed acceptance review moves the project to 'accepted' in the same transaction."""
-    from toolkit.store.core import now_iso
+    passed acceptance review moves the project to 'accepted' (on the review's date) in the same
+    transaction."""
 
     j = schema.projects
     try:
@@ -153,7 +153,7 @@ def add_review(store: "Store", project_id: int, row: dict, *, actor: str, messag
             conn.execute(schema.project_reviews.insert().values(**row, project_id=int(project_id)))
             detail = dict(row)
             if row["kind"] == "acceptance" and row["passed"]:
-                conn.execute(update(j).where(j.c.id == int(project_id)).values(state="accepted", accepted_at=now_iso()))
+                conn.execute(update(j).where(j.c.id == int(project_id)).values(state="accepted", accepted_at=row["reviewed_on"]))
                 detail["state"] = "accepted"
                 if message is not None and proj["proposal_id"] is not None:
                     add_message(conn, proj["proposal_id"], "accepted", message, rules_ref, actor=actor)

@@ -240,7 +240,7 @@ def status_page(db: str | None = None) -> w.Widget:
     settings = load_settings()
     store = open_store(db if db is not None else settings.db)
     page = StatusPage(lambda code: status_service.status_by_code(store, code), lambda code, n: status_service.rate(store, code, n),
-                      lang=_page_lang(settings.lang), files_dir=files_dir(settings))
+                      lang=_page_lang(settings.lang), files_dir=files_dir(_with_db(settings, db)))
     code = _query("code")
     if code:  # opened from a slip's QR code or a link
         page.code_box.value = code
@@ -260,3 +260,39 @@ def feedback_page(db: str | None = None) -> w.Widget:
     desk = FeedbackDesk(store, lang=_page_lang(settings.lang), public_url=settings.public_url)
     display(desk.root)
     return desk.root
+
+
+def _bad_id(lang: str, what: str) -> w.Widget:
+    """A plain message for a wrong id in the page's link, with a way back (never Voila's error)."""
+    from toolkit.ui.loop_texts import text
+
+    page = w.HTML(f'<div class="linli-page"><div class="linli-error" id="linli-bad-id">{escape(text("page.bad_id", lang, what=what))}</div>'
+                  f'<p><a href="/" class="linli-home">{escape(text("page.home", lang))}</a></p></div>')
+    display(page)
+    return page
+
+
+def projects_page(db: str | None = None) -> w.Widget:
+    """Staff: funded projects on a map by state; one project's record (``?project=ID``)."""
+    from toolkit.services.projects import files_dir
+    from toolkit.ui.projects import ProjectsDesk
+    from toolkit.workspace import open_workspace
+
+    ws = open_workspace(db)
+    lang = _page_lang(ws.settings.lang)
+    desk = ProjectsDesk(ws.store, ws.district, lang=lang, files_folder=files_dir(_with_db(ws.settings, db)))
+    wanted = _query("project")
+    if wanted is not None:
+        ids = {v for _l, v in desk.pick.options}
+        if not wanted.isdigit() or int(wanted) not in ids:
+            return _bad_id(lang, wanted[:40])
+        desk.pick.value = int(wanted)
+    display(desk.root)
+    return desk.root
+
+
+def _with_db(settings, db):
+    """Settings with ``db`` when a page is opened on another database (tests)."""
+    import dataclasses
+
+    return dataclasses.replace(settings, db=db) if db is not None else settings
