@@ -51,7 +51,7 @@ def safe_cells(frame: "pd.DataFrame") -> "pd.DataFrame":
 
 
 def render_notice(notice: dict, objections: Sequence[dict], *, map_svg: str = "", lang: str = "zh") -> str:
-    """A public notice as a printable HTML document (both languages, the page's first):
+    """A public notice as a printable HTML document in ``lang``:
     ``notice`` is a notices row; ``objections`` rows with their answers."""
     from markupsafe import Markup
 
