@@ -93,3 +93,44 @@ def test_mask_contact_shows_nothing_else():
     assert mask_contact("王秀英 13812345678 锦绣花园3栋2单元") == "王** 138****5678"
     assert mask_contact("wechat: zhang_li 138-1234-5678") == "w** 138****5678"
     assert mask_contact("") == "—"
+
+
+def test_staff_and_resident_notice_pages(ws, monkeypatch):
+    from toolkit.feedback import Attempts
+    from toolkit.ui import pages
+    from toolkit.ui.notices import NoticePage, NoticesDesk
+
+    for pid in ws.ids:
+        decide(ws.store, pid, "safety")
+    desk = NoticesDesk(ws.store, ws.district, lang="zh")
+    assert desk.publish() is None and "请先核对" in desk.message.value  # confirmation first
+    desk.checked.value = True
+    nid = desk.publish()
+    assert nid and "王**" in desk.body.value and "王秀英" not in desk.body.value and "linli-notice-pdf" in desk.pdf.value
+    page = NoticePage(ws.store, ws.district, lang="zh", attempts=Attempts(free=2, base=60))
+    assert page.show(nid)
+    assert "<iframe" in page.body.value and "&lt;img src=x" in page.body.value and "<img src=x" not in page.body.value
+    page.objection.value = "这条不对"
+    page.code.value = "AAA-AAA"
+    assert not page.raise_objection() and "没有这个回执码" in page.message.value
+    page.code.value = ws.store.proposal(ws.ids[2])["receipt_code"]
+    page.objection.value = "减速带<script>alert(1)</script>应该先做"
+    assert page.raise_objection() and "已收到您的异议" in page.message.value
+    assert "减速带&lt;script&gt;" in page.body.value and "待答复" in page.body.value
+    desk.show()
+    box, button = desk.answers.children[0].children
+    box.value = "已转交物业，两周内答复。"
+    button.click()
+    assert "答复已公布" in desk.message.value and desk.answers.children == ()
+    page.show(nid)
+    assert "已转交物业，两周内答复。" in page.body.value
+    desk.paper.value = "书面异议：名单不全"
+    desk.root.children[-1].children[0].click()
+    assert "书面异议：名单不全" in desk.body.value
+    monkeypatch.setenv("QUERY_STRING", "notice=abc")
+    monkeypatch.setenv("LINLI_GEODATA", "")
+    bad = pages.notice_page(ws.store.url)
+    assert "链接里的编号不对" in bad.value and 'href="/"' in bad.value
+    monkeypatch.setenv("QUERY_STRING", f"notice={nid}&lang=en")
+    good = pages.notice_page(ws.store.url)
+    assert "Screening results" in good.children[0].value

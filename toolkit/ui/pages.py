@@ -296,3 +296,40 @@ def _with_db(settings, db):
     import dataclasses
 
     return dataclasses.replace(settings, db=db) if db is not None else settings
+
+
+def notice_page(db: str | None = None) -> w.Widget:
+    """Resident: a public notice (``?notice=ID``) with its map, objections and answers, or the list."""
+    from toolkit.geo import load_district
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.notices import NoticePage
+
+    settings = load_settings()
+    lang = _page_lang(settings.lang)
+    store = open_store(db if db is not None else settings.db)
+    page = NoticePage(store, load_district(settings.geodata), lang=lang)
+    wanted = _query("notice")
+    if wanted is None:
+        page.show_list()
+    elif not wanted.isdigit() or not page.show(int(wanted)):
+        return _bad_id(lang, wanted[:40])
+    display(page.root)
+    return page.root
+
+
+def notices_page(db: str | None = None) -> w.Widget:
+    """Staff: publish notices at decisions, answer objections, corrections (``?notice=ID``)."""
+    from toolkit.ui.notices import NoticesDesk
+    from toolkit.workspace import open_workspace
+
+    ws = open_workspace(db)
+    lang = _page_lang(ws.settings.lang)
+    desk = NoticesDesk(ws.store, ws.district, lang=lang)
+    wanted = _query("notice")
+    if wanted is not None:
+        if not wanted.isdigit() or int(wanted) not in {v for _l, v in desk.pick.options}:
+            return _bad_id(lang, wanted[:40])
+        desk.pick.value = int(wanted)
+    display(desk.root)
+    return desk.root
