@@ -21,16 +21,14 @@ if TYPE_CHECKING:
 
 def after_screening(store: "Store", proposal_id: int) -> bool:
     """The proposer hears the screening decision: its sentence and the triage dates."""
-    from toolkit.store.feedback import record_message
+    from toolkit.store.feedback import record_message, status_rows
 
-    frame = store.screening_frame()
-    hit = frame[frame.proposal_id == int(proposal_id)]
-    if hit.empty:
+    d = status_rows(store, int(proposal_id), parts=("decision",))["decision"]
+    if d is None:
         return False
-    d = hit.iloc[0]
     rules = load_feedback_rules()
-    message = compose(rules, "screened", sentence=Label(d.message_zh, d.message_en), respond=d.response_due, resolve=d.resolution_due)
-    return record_message(store, int(proposal_id), "screened", message, rules.ref, actor=d.decided_by)
+    message = compose(rules, "screened", sentence=Label(d["message_zh"], d["message_en"]), respond=d["response_due"], resolve=d["resolution_due"])
+    return record_message(store, int(proposal_id), "screened", message, rules.ref, actor=d["decided_by"])
 
 
 def after_round_closed(store: "Store", round_id: int, result: "RoundResult | None" = None) -> int:

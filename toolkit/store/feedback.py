@@ -84,7 +84,7 @@ def mark_delivered(store: "Store", message_ids: list[int], *, by: str, channel: 
     return changed
 
 
-def status_rows(store: "Store", proposal_id: int) -> dict:
+def status_rows(store: "Store", proposal_id: int, parts: tuple[str, ...] = ("decision", "rounds", "panels", "project", "rating")) -> dict:
     """Everything the status page shows for one proposal, as plain rows (no contact):
     decision, rounds (with outcomes), panels it is in, its project with milestones, reviews,
     maintenance checks, and its satisfaction rating."""
@@ -95,6 +95,8 @@ def status_rows(store: "Store", proposal_id: int) -> dict:
     with store.read() as conn:
         row = conn.execute(select(s).where(s.c.proposal_id == pid)).mappings().first()
         out["decision"] = dict(row) if row else None
+        if parts == ("decision",):
+            return out
         rounds = conn.execute(
             select(r.c.id, r.c.name, r.c.status, r.c.opened_at, r.c.closed_at, rp.c.project_id,
                    ro.c.funded, ro.c.votes, ro.c.explanation_zh, ro.c.explanation_en)

@@ -333,3 +333,14 @@ def notices_page(db: str | None = None) -> w.Widget:
         desk.pick.value = int(wanted)
     display(desk.root)
     return desk.root
+
+
+def dashboard_page(db: str | None = None) -> w.Widget:
+    """Staff (projector or tablet): the loop's rates by district → street → community."""
+    from toolkit.ui.dashboard import Dashboard
+    from toolkit.workspace import open_workspace
+
+    ws = open_workspace(db)
+    board = Dashboard(ws.store, ws.district, lang=_page_lang(ws.settings.lang))
+    display(board.root)
+    return board.root
