@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.linli-installed
 
-.PHONY: run test install test-deps demo screenshots benchmarks clean
+.PHONY: run test install test-deps demo screenshots benchmarks clean lab
 
 run: install demo
 	$(VENV)/bin/linli serve
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
+
+# JupyterLab for planners on notebooks/planners (offline: no news, update or PyPI requests).
+lab: install demo
+	$(VENV)/bin/linli lab
 
 # Builds the demo database only when it has no proposals yet (LINLI_DB, default var/linli.sqlite).
 demo: install

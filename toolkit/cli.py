@@ -42,6 +42,13 @@ def _geodata_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lab(args: argparse.Namespace) -> int:
+    from toolkit.lab import run_lab
+    from toolkit.settings import load_settings
+
+    return run_lab(load_settings(), port=args.port, browser=not args.no_browser)
+
+
 def _panel_create(args: argparse.Namespace) -> int:
     from toolkit.panels import create_panel
 
@@ -73,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("geodata", help="check a geodata source (folder or GeoPackage)")
     p.add_argument("path", nargs="?", default=None)
     p.set_defaults(func=_geodata_check)
+
+    p = sub.add_parser("lab", help="JupyterLab for planners on notebooks/planners (nothing fetched from the internet)")
+    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=_lab)
 
     p = sub.add_parser("panel", help="scoring panels for the tally and scoring pages")
     panel_sub = p.add_subparsers(dest="panel_command", required=True)

@@ -18,6 +18,8 @@
 | LINLI_POLL_SECONDS | ``1.0`` | how often live pages look for new data |
 | LINLI_LIVE_HOURS | ``8`` | a live page stops polling after this long, so its kernel can be culled |
 | LINLI_NO_KERNEL | unset | ``1``: the MES add1 completion does not use its compiled (numba) kernel |
+| LINLI_TIANDITU_KEY | unset | Tianditu key: planners' maps offer the Tianditu basemap |
+| LINLI_GAODE_TILES | unset | ``1``: planners' maps offer the Gaode (GCJ-02) basemap |
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ ENV_VARS = (
     "LINLI_POLL_SECONDS",
     "LINLI_LIVE_HOURS",
     "LINLI_NO_KERNEL",
+    "LINLI_TIANDITU_KEY",
+    "LINLI_GAODE_TILES",
 )
 
 

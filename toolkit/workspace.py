@@ -18,10 +18,24 @@ class Workspace:
     store: Store
     rules: ProposalRules
     district: District
+    geo_version: int | None = None  #: published geodata version the district came from (None: the files)
 
     def submit_proposal(self, draft: Draft, *, actor: str = "resident") -> Stored:
         """Check a draft against every rule and store it once (idempotent by submission id)."""
+        self.refresh_district()
         return self.store.add_proposal(check(draft, self.rules, self.district), actor=actor)
+
+    def refresh_district(self) -> bool:
+        """Pick up a newly published geodata version (one cheap query); True if the district changed."""
+        from toolkit.store.geodata import current_version
+
+        version = current_version(self.store)
+        if version == self.geo_version:
+            return False
+        from toolkit.geodata.workflow import published_district
+
+        self.district, self.geo_version = published_district(self.store, version), version
+        return True
 
 
 def district_units(district: District) -> list[dict]:
@@ -51,6 +65,11 @@ def open_workspace(db: str | Path | None = None, geodata: str | Path | None = No
     settings = load_settings()
     store = open_store(db if db is not None else settings.db)
     rules = load_proposal_rules()
-    district = load_district(geodata if geodata is not None else settings.geodata)
+    from toolkit.geodata.workflow import published_district
+    from toolkit.store.geodata import current_version
+
+    version = current_version(store)  # once a planner has published a version, the store is the source
+    district = published_district(store, version) if version is not None else load_district(
+        geodata if geodata is not None else settings.geodata)
     store.sync_reference(rules, district_units(district))
-    return Workspace(settings, store, rules, district)
+    return Workspace(settings, store, rules, district, version)

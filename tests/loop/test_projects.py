@@ -111,6 +111,9 @@ def test_bulk_update_from_a_spreadsheet(funded):
         svc.bulk_update(store, bad, "again.csv", actor="staff")
     assert "row 4" in err.value.errors["file"].en
     assert int(projects_frame(store).set_index("proposal_id").loc[a, "progress"]) == 55  # nothing applied
+    zh = f"项目编号,进展,日期,完成比例,累计已用\n{ids[b]},过半,2026-06-20,50,\"2,000\"\n".encode("utf-8-sig")
+    assert svc.bulk_update(store, zh, "进度.csv", actor="staff") == 1
+    assert int(projects_frame(store).set_index("proposal_id").loc[b, "spent_fen"]) == 2_000_00
 
 
 def test_database_refuses_what_python_refuses(db_url):

@@ -28,6 +28,7 @@ STATE_COLOURS = {"funded": "#1565c0", "in_progress": "#ef6c00", "accepted": "#2e
 MAX_FILE_BYTES = 5 * 1024 * 1024
 FILE_TYPES = ((b"\xff\xd8\xff", "image/jpeg", ".jpg", "photo"), (b"\x89PNG\r\n\x1a\n", "image/png", ".png", "photo"), (b"%PDF-", "application/pdf", ".pdf", "document"))
 BULK_COLUMNS = ("project", "milestone", "date", "progress", "spent_yuan")
+BULK_COLUMNS_ZH = dict(zip(("项目编号", "进展", "日期", "完成比例", "累计已用"), BULK_COLUMNS))  # Chinese headers work too
 
 
 def next_states(state: str) -> tuple[str, ...]:
@@ -114,7 +115,7 @@ def parse_bulk(data: bytes, name: str) -> list[dict]:
             frame = pd.read_csv(io.BytesIO(data), dtype=str, encoding="utf-8-sig")
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same plain message
         raise ValidationError({"file": Label(f"读不出“{name}”：{exc}", f"cannot read “{name}”: {exc}")}) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = [BULK_COLUMNS_ZH.get(str(c).strip(), str(c).strip()) for c in frame.columns]
     missing = [c for c in BULK_COLUMNS if c not in frame.columns]
     if missing:
         raise ValidationError({"file": Label(f"缺少列：{', '.join(missing)}（需要 {', '.join(BULK_COLUMNS)}）", f"missing columns: {', '.join(missing)} (need {', '.join(BULK_COLUMNS)})")})

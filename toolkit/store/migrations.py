@@ -151,6 +151,10 @@ def _notices(conn: Connection) -> None:
           "the notice period is over")
     guard(conn, "objections_answered_once", "objections", "UPDATE",
           "(OLD.text <> NEW.text OR OLD.answer IS NOT NULL)", "an objection is kept as raised and answered once")
+def _geodata_versions(conn: Connection) -> None:
+    from toolkit.store.geodata import create_tables
+
+    create_tables(conn)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -166,6 +170,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(20, "feedback messages, round outcomes", _feedback),
     Migration(21, "funded projects, milestones, files, reviews, maintenance, satisfaction", _projects),
     Migration(22, "public notices and objections", _notices),
+    Migration(50, "versioned reference layers, geodata drafts, placements of records per version", _geodata_versions),
 )
 
 

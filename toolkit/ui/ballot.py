@@ -37,7 +37,7 @@ class BallotEditor:
         for n, p in enumerate(settings.projects, start=1):
             head = w.HTML(
                 f'<div class="linli-card-title"><b>{n}. {escape(p.name.get(lang))}</b></div>'
-                f'<div class="linli-hint">{escape(_t(lang, "cost", cost=yuan(p.cost_fen)))}</div>'
+                f'<div class="linli-hint">{escape(_t(lang, "card_cost", cost=yuan(p.cost_fen)))}</div>'
                 f'<div class="linli-hint">{escape(p.description.get(lang))}</div>'
             )
             if self.kind == "cumulative":
