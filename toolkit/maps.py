@@ -132,9 +132,15 @@ def notice_map_html(district: "District", points: list, *, height_px: int = 360)
     points; Leaflet's JS and CSS vendored from npm and inlined. Labels are escaped."""
     import folium
 
+    import math
+
     lats = [p[1] for p in points] or [district.center[0]]
     lons = [p[0] for p in points] or [district.center[1]]
-    m = folium.Map(location=[sum(lats) / len(lats), sum(lons) / len(lons)], tiles=None, zoom_start=16, max_zoom=18,
+    # Centre and zoom computed here, not by fitBounds in the browser: a map drawn while its frame
+    # is still hidden has no size, and Leaflet's fitBounds then fails with a NaN position.
+    span = max(max(lons) - min(lons), (max(lats) - min(lats)) * 1.2) + 0.004
+    zoom = int(min(17, max(11, math.log2(360 * (560 / 256) / span))))
+    m = folium.Map(location=[(min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2], tiles=None, zoom_start=zoom, max_zoom=18,
                    control_scale=True, attribution_control=False, height=f"{height_px}px")
     m.default_js = [("leaflet", VENDOR_JS)]
     m.default_css = [("leaflet_css", VENDOR_CSS)]
@@ -143,8 +149,6 @@ def notice_map_html(district: "District", points: list, *, height_px: int = 360)
     for i, (lon, lat, label) in enumerate(points, start=1):
         folium.CircleMarker([lat, lon], radius=10, color="#ffffff", weight=2, fill=True, fill_color="#b71c1c", fill_opacity=0.95,
                             tooltip=folium.Tooltip(escape(f"{i}. {label}"))).add_to(m)
-    if len(points) > 1:
-        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(30, 30))
     html = m.get_root().render()
     js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
     css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
