@@ -187,3 +187,26 @@ def test_staff_projects_page_drives_the_lifecycle(funded, tmp_path, monkeypatch)
     monkeypatch.setenv("LINLI_GEODATA", "")
     page = pages.projects_page(store.url)
     assert "链接里的编号不对" in page.value and 'href="/"' in page.value
+
+
+def test_acceptance_scored_by_an_evaluation_panel(funded):
+    """The acceptance review's score comes from a scoring panel with the shipped `evaluation`
+    rubric (same aggregation as the tally page); equal scores give that score."""
+    from toolkit.panels import create_panel, reviewer_by_code
+    from toolkit.scoring import load_rubric
+
+    store, rid, (a, b, c) = funded
+    pid = int(projects_frame(store).set_index("proposal_id").loc[a, "id"])
+    panel_id, codes = create_panel(store.url, "结项验收评审", "evaluation", [str(a)], ["王芳:community", "李工:street", "陈老师:district"])
+    with pytest.raises(ValidationError):  # sheets not all in
+        svc.panel_score(store, panel_id, pid)
+    criteria = [cr.id for cr in load_rubric("evaluation").criteria]
+    for i, code in enumerate(codes.values()):
+        reviewer = reviewer_by_code(store, code)
+        store.submit_sheet(reviewer["id"], f"P{a:04d}", {cr: 8 for cr in criteria}, conflict=False, submission_id=f"eval-sheet-{i:04d}")
+    store.lock_panel(panel_id)
+    score = svc.panel_score(store, panel_id, pid)
+    assert score == pytest.approx(8.0)
+    svc.review(store, pid, "acceptance", passed=score >= 6, score=score, panel_id=panel_id, on_date="2026-07-10", actor="staff")
+    p = projects_frame(store).set_index("id").loc[pid]
+    assert p.state == "accepted"

@@ -21,7 +21,7 @@ from toolkit.ui.status import StatusPage
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     db = str(tmp_path_factory.mktemp("status") / "linli.sqlite")
-    build_demo_database(db)
+    build_demo_database(db, loop=True)  # screened, voted, implemented, accepted, rated
     return db
 
 
@@ -67,14 +67,20 @@ def test_every_demo_code_shows_only_its_own_proposal(demo_db):
     contacts = [c for c in frame.contact.dropna() if c]
     assert len(contacts) > 40  # the demo gives about a third of proposals a contact
     codes = set(frame.receipt_code)
+    titles = set(frame.title)
     page = page_for(store, attempts=Attempts(free=10**6))
+    steps = set()
     for row in frame.itertuples():
         assert page.show(row.receipt_code)
         html = page.result.value + page.message.value
         assert f'data-code="{row.receipt_code}"' in html
         assert set(re.findall(r"[A-Z0-9]{3}-[A-Z0-9]{3}", html)) & codes == {row.receipt_code}
+        own = " ".join(str(x) for x in (row.title, row.problem, row.why, row.suggestion))
+        assert not [t for t in titles if t in html and t not in own], "another proposal's title"
         for c in contacts:
             assert c not in html and c.split()[-1] not in html
+        steps |= set(re.findall(r'data-step="(\w+)"', html))
+    assert {"excluded_referral", "deliberated", "funded", "not_funded", "milestone", "accepted", "maintenance"} <= steps
 
 
 def test_wrong_codes_are_rate_limited_per_kernel(demo_db):
