@@ -134,3 +134,34 @@ def test_staff_and_resident_notice_pages(ws, monkeypatch):
     monkeypatch.setenv("QUERY_STRING", f"notice={nid}&lang=en")
     good = pages.notice_page(ws.store.url)
     assert "Screening results" in good.children[0].value
+
+
+def test_plan_notice_and_voter_code_objection(ws):
+    from fractions import Fraction
+
+    from toolkit.labels import Label
+    from toolkit.planning import finalise, propose_version
+    from toolkit.rounds.plan import Plan, PlanLine
+    from toolkit.voting import issue_codes
+
+    plan_id = ws.store.create_plan("锦绣花园共有资金", 6)
+    propose_version(ws.store, plan_id, Plan((PlanLine("i1", Label("停车收入", "Parking income"), 10_000_000, "income"),
+                                             PlanLine("e1", Label("凉亭", "Pavilion"), 8_000_000, "expense")), Fraction(1, 10)))
+    with pytest.raises(ValidationError):  # not final yet
+        svc.publish_plan(ws.store, plan_id, actor="staff")
+    finalise(ws.store, plan_id)
+    nid = svc.publish_plan(ws.store, plan_id, actor="staff", period_days=10)
+    n = notice(ws.store, nid)
+    assert "凉亭：¥80,000（支出）" in n["body_zh"] and "Pavilion: ¥80,000 (expense)" in n["body_en"]
+    assert n["ends_on"] == (date.today() + timedelta(days=10)).isoformat()
+    with pytest.raises(ValidationError):  # a voting code only for a round's notice
+        svc.raise_objection(ws.store, nid, "这个计划有问题", code="ABCD-EFGH-JK", via="voter")
+    for pid in ws.ids:
+        decide(ws.store, pid, "safety")
+    rid = run_round(ws.store, {ws.ids[0]: 30_000_00}, [[ws.ids[0]]], budget_fen=40_000_00)
+    round_notice = svc.publish_round(ws.store, rid, actor="staff")
+    [voter] = issue_codes(ws.store, rid, 1)
+    oid = svc.raise_objection(ws.store, round_notice, "计票请再核一次", code=voter, via="voter")
+    with pytest.raises(ValidationError):
+        svc.raise_objection(ws.store, round_notice, "再提一次", code=voter, via="voter")
+    assert [o["id"] for o in objections(ws.store, round_notice)] == [oid]

@@ -115,3 +115,27 @@ def test_hostile_strings_are_escaped(tmp_path):
         assert page.show(stored.receipt_code)
         html = page.result.value
         assert "<script" not in html.lower() and "<img src=x" not in html and "<svg onload" not in html and "`" not in html and "${" not in html
+
+
+def test_scored_step_shows_the_rank_in_its_panel(tmp_path):
+    from toolkit.panels import create_panel, reviewer_by_code
+    from toolkit.scoring import load_rubric
+
+    db = str(tmp_path / "linli.sqlite")
+    build_demo_database(db, count=6)
+    store = open_store(db)
+    a, b = store.screening_queue()[:2]
+    for pid in (a, b):
+        decide(store, pid, "safety")
+    panel_id, codes = create_panel(db, "东风社区微更新评审", "selection", [str(a), str(b)], ["王芳:community", "李工:street", "陈老师:district"])
+    criteria = [c.id for c in load_rubric("selection").criteria]
+    page = page_for(store)
+    assert page.show(store.proposal(a)["receipt_code"]) and 'data-step="scoring"' in page.result.value
+    for i, code in enumerate(codes.values()):
+        reviewer = reviewer_by_code(store, code)
+        for pid, value in ((a, 6), (b, 9)):
+            store.submit_sheet(reviewer["id"], f"P{pid:04d}", {c: value for c in criteria}, conflict=False, submission_id=f"sheet-{i}-{pid:04d}")
+    store.lock_panel(panel_id)
+    assert page.show(store.proposal(a)["receipt_code"])
+    assert "东风社区微更新评审，第 2 名（共 2 项）" in page.result.value
+    assert page.show(store.proposal(b)["receipt_code"]) and "第 1 名（共 2 项）" in page.result.value
