@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -46,11 +47,13 @@ def test_make_run_serves_every_page(tmp_path):
         urls = dict(re.findall(r"^\s+(\S+)\s+for .*?: (http://\S+)$", output, re.M))
         pages = {p.stem for p in (ROOT / "notebooks").rglob("*.ipynb")}
         assert set(urls) == pages, output
+        # Like a browser: the staff server sets a login cookie and redirects to the URL without ?token=.
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         for page, url in urls.items():
             url = url.replace("localhost", "127.0.0.1")
             for _ in range(60):
                 try:
-                    with urllib.request.urlopen(url, timeout=120) as r:
+                    with opener.open(url, timeout=120) as r:
                         body = r.read().decode("utf-8", "replace")
                     break
                 except OSError:

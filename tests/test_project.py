@@ -82,17 +82,19 @@ def test_servers_keep_audiences_apart_and_cull_idle_kernels(tmp_path):
     staff = voila_server("staff", settings)
     assert resident.command[3].endswith("notebooks/resident") and staff.command[3].endswith("notebooks/staff")
     for srv in (resident, staff):
+        assert srv.command[1:3] == ["-m", "toolkit.voila_app"]
         assert "--MappingKernelManager.cull_idle_timeout=600" in srv.command
         assert "--Voila.port_retries=0" in srv.command and "--template=linli" in srv.command
-    assert "--token=" in resident.command
+        assert f"--LinliVoila.audience={srv.audience}" in srv.command
     token = (tmp_path / "staff-token").read_text().strip()
-    assert len(token) >= 24 and f"--token={token}" in staff.command
+    assert len(token) >= 24 and staff.env["LINLI_STAFF_TOKEN"] == token  # in the environment, not in `ps`
+    assert not any(token in part for part in staff.command) and "LINLI_STAFF_TOKEN" not in resident.env
     assert oct((tmp_path / "staff-token").stat().st_mode)[-3:] == "600"
     again = voila_server("staff", settings)
     assert again.token == token  # generated once, kept
     hashed = dataclasses.replace(settings, staff_password_hash="argon2:$abc")
-    cmd = voila_server("staff", hashed).command
-    assert "--PasswordIdentityProvider.hashed_password=argon2:$abc" in cmd and "--token=" in cmd
+    srv = voila_server("staff", hashed)
+    assert srv.env["LINLI_STAFF_PASSWORD_HASH"] == "argon2:$abc" and not any("argon2" in p for p in srv.command)
 
 
 def test_template_loads_nothing_from_a_cdn():

@@ -59,6 +59,24 @@ def _panel_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from toolkit.settings import load_settings
+    from toolkit.store.backup import backup
+
+    done = backup(args.db or load_settings().db, args.path)
+    print(f"backup written: {done.path} ({done.engine}, {done.tables} tables, {done.bytes} bytes, mode 600)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from toolkit.settings import load_settings
+    from toolkit.store.backup import restore
+
+    done = restore(args.path, args.db or load_settings().db)
+    print(f"restored {done.path} into {args.db or 'LINLI_DB'}: {done.tables} tables")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="linli", description="Linli (邻里): participatory planning and budgeting.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild even if the database already has proposals")
     p.add_argument("--no-loop", action="store_true", help="proposals only: no screening, rounds, projects, feedback or notices")
     p.set_defaults(func=_demo)
+
+    p = sub.add_parser("backup", help="copy the whole store (SQLite online backup / pg_dump) to a file")
+    p.add_argument("path", help="backup file to write (mode 600)")
+    p.add_argument("--db", default=None, help="SQLite path or SQLAlchemy URL (default: LINLI_DB)")
+    p.set_defaults(func=_backup)
+
+    p = sub.add_parser("restore", help="load a backup into an empty database (a new SQLite file or an empty PostgreSQL database)")
+    p.add_argument("path", help="backup file written by `linli backup`")
+    p.add_argument("--db", default=None, help="target: new SQLite path or empty database URL (default: LINLI_DB)")
+    p.set_defaults(func=_restore)
 
     p = sub.add_parser("serve", help="serve the resident and staff pages with Voila")
     p.add_argument("--debug", action="store_true", help="show tracebacks in pages and logs")

@@ -1,4 +1,4 @@
-"""Serving: two Voila servers, one per audience.
+"""Serving: two Voila servers, one per audience, kept running by ``linli serve``.
 
 - the **resident** server serves only ``notebooks/resident`` (tablet pages), no login;
 - the **staff** server serves only ``notebooks/staff`` and requires a token (LINLI_STAFF_TOKEN,
@@ -6,7 +6,8 @@
 
 A resident server cannot serve a staff notebook because the staff folder is outside its root.
 Both use the ``linli`` template (``templates/voila/templates/linli``: lab + offline assets,
-tablet/projector CSS, Chinese loading text) and cull idle kernels.
+tablet/projector CSS, Chinese loading text) and run ``toolkit.voila_app`` (Voila plus a Host
+allow-list, kernel caps, kernels freed on page close and culled when idle, a login rate limit).
 """
 
 from __future__ import annotations
@@ -66,13 +67,18 @@ def voila_server(
     port: int | None = None,
     debug: bool = False,
     cull: tuple[int, int] = (CULL_INTERVAL, CULL_IDLE_TIMEOUT),
+    extra: tuple[str, ...] = (),
 ) -> Server:
-    """The command line and environment of one audience's Voila server."""
+    """The command line and environment of one audience's Voila server (``toolkit.voila_app``).
+
+    Secrets (the staff token or password hash) go into the server's environment, readable only by its
+    own user, never onto the command line, which every local user sees in ``ps``.
+    """
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; use one of {AUDIENCES}")
     port = port or (settings.resident_port if audience == "resident" else settings.staff_port)
     cmd = [
-        sys.executable, "-m", "voila", str(NOTEBOOKS / audience),
+        sys.executable, "-m", "toolkit.voila_app", str(NOTEBOOKS / audience),
         "--no-browser",
         "--template=linli",
         f"--Voila.ip={settings.host}",
@@ -81,54 +87,120 @@ def voila_server(
         "--VoilaConfiguration.file_allowlist=['.*\\.(png|jpg|jpeg|svg|webp)']",
         f"--MappingKernelManager.cull_interval={cull[0]}",
         f"--MappingKernelManager.cull_idle_timeout={cull[1]}",
+        f"--LinliVoila.audience={audience}",
+        f"--LinliVoila.listen_host={settings.host}",
+        f"--LinliVoila.public_hosts={','.join(settings.public_hosts)}",
+        f"--LinliVoila.public_url={settings.public_url or ''}",
+        f"--LinliVoila.max_kernels={settings.max_kernels}",
+        f"--LinliVoila.max_kernels_per_client={settings.max_kernels_per_client}",
+        f"--LinliVoila.idle_minutes={settings.idle_minutes}",
+        f"--LinliVoila.lockout_minutes={settings.lockout_minutes}",
     ]
     if settings.pool_size > 0:
         cmd += ["--preheat_kernel=True", f"--pool_size={settings.pool_size}"]
     if debug:
         cmd.append("--debug")
+    cmd += list(extra)
+    env = dict(os.environ)
+    for secret in ("LINLI_STAFF_TOKEN", "LINLI_STAFF_PASSWORD_HASH"):
+        env.pop(secret, None)
     token = None
     if audience == "staff":
         if settings.staff_password_hash:
-            cmd += ["--token=", f"--PasswordIdentityProvider.hashed_password={settings.staff_password_hash}"]
+            env["LINLI_STAFF_PASSWORD_HASH"] = settings.staff_password_hash
         else:
             token = staff_token(settings)
-            cmd.append(f"--token={token}")
-    else:
-        cmd.append("--token=")
-    env = dict(os.environ)
+            env["LINLI_STAFF_TOKEN"] = token
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(TEMPLATES), env.get("JUPYTER_PATH", "")) if p)
     env["LINLI_DB"] = settings.db
     env.setdefault("PYTHONUNBUFFERED", "1")
     return Server(audience, port, cmd, env, token)
 
 
-def serve(settings: Settings, *, debug: bool = False) -> int:
-    """Start both servers, print every page's URL, stop both on Ctrl-C."""
-    servers = [voila_server(a, settings, debug=debug) for a in AUDIENCES]
-    procs = [subprocess.Popen(s.command, env=s.env, start_new_session=True) for s in servers]
+def _log(message: str) -> None:
+    print(f"[linli serve {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum, frame):
+    raise _Stop()
+
+
+def _start(server: Server) -> subprocess.Popen:
+    return subprocess.Popen(server.command, env=server.env, start_new_session=True)
+
+
+def _end_group(proc: subprocess.Popen) -> None:
+    """Stop a server and everything in its process group (its kernels), also after it died."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        if sig == signal.SIGTERM:
+            try:  # the leader is gone; kernels it left behind in the group go too
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return
+
+
+def serve(settings: Settings, *, debug: bool = False, check_seconds: float = 0.5) -> int:
+    """Start both servers, print every page's URL, restart a server that dies, stop both on Ctrl-C.
+
+    A server that dies (out of memory, killed) is started again at once and the log says so; one that
+    keeps dying is retried with growing pauses (up to a minute). The other server never stops.
+    """
+    servers = {a: voila_server(a, settings, debug=debug) for a in AUDIENCES}
+    procs = {a: _start(s) for a, s in servers.items()}
+    restarts: dict[str, list[float]] = {a: [] for a in AUDIENCES}
+    next_try: dict[str, float] = {}
     time.sleep(1)
     print("\nLinli is running. Pages:")
-    for s in servers:
+    for s in servers.values():
         who = "residents (tablet)" if s.audience == "resident" else "facilitators and staff"
         for page in s.pages():
             print(f"  {page:<12} for {who}: {s.url(settings.host, page)}")
     print("Press Ctrl-C to stop.\n", flush=True)
+    for a, p in procs.items():
+        _log(f"{a} server started (pid {p.pid}, port {servers[a].port})")
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
+        while True:
+            now = time.monotonic()
+            for audience, proc in list(procs.items()):
+                if proc.poll() is None or next_try.get(audience, 0) > now:
+                    continue
+                if audience not in next_try:  # just noticed
+                    _log(f"{audience} server (pid {proc.pid}) stopped with exit code {proc.returncode}; restarting it")
+                    _end_group(proc)
+                    recent = [t for t in restarts[audience] if now - t < 60]
+                    pause = min(60.0, 2.0 ** max(0, len(recent) - 2)) if len(recent) >= 3 else 0.0
+                    if pause:
+                        _log(f"{audience} server died {len(recent)} times in a minute; next try in {pause:.0f} s")
+                    next_try[audience] = now + pause
+                    if pause:
+                        continue
+                next_try.pop(audience, None)
+                restarts[audience].append(now)
+                procs[audience] = _start(servers[audience])
+                _log(f"{audience} server restarted (pid {procs[audience].pid}, port {servers[audience].port})")
+            time.sleep(check_seconds)
+    except (KeyboardInterrupt, _Stop):
         pass
     finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-    failed = [p.returncode for p in procs if p.returncode not in (0, None, -signal.SIGTERM)]
-    return 1 if failed else 0
+        signal.signal(signal.SIGTERM, previous)
+        for p in procs.values():
+            _end_group(p)
+        _log("both servers stopped")
+    return 0
 
 
 def page_path(audience: str, page: str) -> Path:

@@ -18,6 +18,11 @@
 | LINLI_POLL_SECONDS | ``1.0`` | how often live pages look for new data |
 | LINLI_LIVE_HOURS | ``8`` | a live page stops polling after this long, so its kernel can be culled |
 | LINLI_NO_KERNEL | unset | ``1``: the MES add1 completion does not use its compiled (numba) kernel |
+| LINLI_PUBLIC_HOSTS | unset | comma list of extra host names the servers answer to (others get 403) |
+| LINLI_MAX_KERNELS | ``80`` | page kernels per server; more visitors get a zh/en "full" page (0: no cap) |
+| LINLI_MAX_KERNELS_PER_CLIENT | ``6`` | page kernels per client address (0: no cap) |
+| LINLI_IDLE_MINUTES | ``30`` | a resident page whose browser sent nothing this long loses its kernel (0: never) |
+| LINLI_LOCKOUT_MINUTES | ``15`` | staff login locked this long after 5 wrong attempts in a minute from one address |
 | LINLI_TIANDITU_KEY | unset | Tianditu key: planners' maps offer the Tianditu basemap |
 | LINLI_GAODE_TILES | unset | ``1``: planners' maps offer the Gaode (GCJ-02) basemap |
 """
@@ -49,6 +54,11 @@ ENV_VARS = (
     "LINLI_POLL_SECONDS",
     "LINLI_LIVE_HOURS",
     "LINLI_NO_KERNEL",
+    "LINLI_PUBLIC_HOSTS",
+    "LINLI_MAX_KERNELS",
+    "LINLI_MAX_KERNELS_PER_CLIENT",
+    "LINLI_IDLE_MINUTES",
+    "LINLI_LOCKOUT_MINUTES",
     "LINLI_TIANDITU_KEY",
     "LINLI_GAODE_TILES",
 )
@@ -70,6 +80,11 @@ class Settings:
     poll_seconds: float
     live_hours: float
     var_dir: Path
+    public_hosts: tuple[str, ...] = ()
+    max_kernels: int = 80
+    max_kernels_per_client: int = 6
+    idle_minutes: float = 30.0
+    lockout_minutes: float = 15.0
 
 
 def _number(name: str, default: str, kind: type) -> int | float:
@@ -103,4 +118,9 @@ def load_settings() -> Settings:
         poll_seconds=float(_number("LINLI_POLL_SECONDS", "1.0", float)),
         live_hours=float(_number("LINLI_LIVE_HOURS", "8", float)),
         var_dir=var_dir,
+        public_hosts=tuple(h.strip() for h in os.environ.get("LINLI_PUBLIC_HOSTS", "").split(",") if h.strip()),
+        max_kernels=int(_number("LINLI_MAX_KERNELS", "80", int)),
+        max_kernels_per_client=int(_number("LINLI_MAX_KERNELS_PER_CLIENT", "6", int)),
+        idle_minutes=float(_number("LINLI_IDLE_MINUTES", "30", float)),
+        lockout_minutes=float(_number("LINLI_LOCKOUT_MINUTES", "15", float)),
     )

@@ -94,19 +94,49 @@ class RunningServer:
 
 
 def start_servers(
-    db: str, workdir: Path, *, pool_size: int = 0, poll_seconds: float = 0.5, cull: tuple[int, int] | None = None
+    db: str,
+    workdir: Path,
+    *,
+    pool_size: int = 0,
+    poll_seconds: float = 0.5,
+    cull: tuple[int, int] | None = None,
+    settings_overrides: dict | None = None,
+    extra: tuple[str, ...] = (),
 ) -> dict[str, RunningServer]:
+    """Both servers (``settings_overrides``: Settings fields; ``extra``: more server options).
+
+    Every test tab comes from 127.0.0.1, so the kernel caps are off unless a test sets them.
+    """
     os.environ["LINLI_POLL_SECONDS"] = str(poll_seconds)
+    overrides = {"max_kernels": 0, "max_kernels_per_client": 0, **(settings_overrides or {})}
     settings = dataclasses.replace(
-        load_settings(), db=db, staff_token=STAFF_TOKEN, staff_password_hash=None, pool_size=pool_size, var_dir=workdir, host="127.0.0.1"
+        load_settings(), db=db, staff_token=STAFF_TOKEN, staff_password_hash=None, pool_size=pool_size, var_dir=workdir, host="127.0.0.1",
+        **overrides,
     )
     running = {}
     for audience in ("resident", "staff"):
-        srv = voila_server(audience, settings, port=free_port(), **({"cull": cull} if cull else {}))
+        srv = voila_server(audience, settings, port=free_port(), extra=extra, **({"cull": cull} if cull else {}))
         running[audience] = RunningServer(srv, workdir / f"voila-{audience}.log")
     for r in running.values():
         r.wait_ready()
     return running
+
+
+def kernels(server: RunningServer) -> list[int]:
+    """Kernel processes a server started (its children running ipykernel); Voila 0.5 has no /api/kernels."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == server.proc.pid and "ipykernel" in cmdline:
+            found.append(int(proc.name))
+    return found
 
 
 def launch_browser(playwright):

@@ -19,7 +19,7 @@ def test_allocate_json_contract():
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert {"selected", "total_cost", "seconds"} <= set(out)
-    assert set(out["seconds"]) == {"parse", "rule"} and out["total_cost"] <= 1070000
+    assert set(out["seconds"]) == {"parse", "rule", "rule_cpu"} and out["total_cost"] <= 1070000
     assert out["rule"] == "mes:cost:add1-greedy"
 
 

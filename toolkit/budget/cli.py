@@ -47,7 +47,8 @@ def cmd_allocate(args) -> int:
         out = {"file": args.file, "rule": str(result.spec), "selected": list(result.selected),
                "total_cost": _num(result.total_cost), "budget": _num(result.budget),
                "voters": election.num_voters,
-               "seconds": {"parse": round(parse_s, 6), "rule": round(result.seconds, 6)}}
+               "seconds": {"parse": round(parse_s, 6), "rule": round(result.seconds, 6),
+                           "rule_cpu": round(result.cpu_seconds, 6)}}
         if result.welfare is not None:
             out["welfare"] = _num(result.welfare)
         print(json.dumps(out, ensure_ascii=False))

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from os import PathLike
 
-from tqdm import tqdm
-
 from toolkit.budget.pabulib import read_pabulib
 from toolkit.budget.rules import Allocation, allocate
 
@@ -15,6 +13,8 @@ def allocate_files(paths: Iterable[str | PathLike[str]], specs: Iterable[str], p
                    ) -> dict[tuple[str, str], Allocation]:
     """Run every spec that fits on every file; keys are (path, spec).  Specs that do not fit a file's
     ballot type are left out."""
+    from tqdm import tqdm  # only here: ``linli pb`` and the pages that import toolkit.budget do not need it
+
     from toolkit.budget.rules import RuleError, resolve
     specs = list(specs)
     out: dict[tuple[str, str], Allocation] = {}

@@ -9,11 +9,25 @@ from toolkit.markup import escape
 from toolkit.ui.texts import T
 
 
+_REQUEST_SEEN = False
+
+
 def _query(name: str) -> str | None:
-    """A query parameter of the page URL (Voila passes the query string to the kernel)."""
+    """A query parameter of the page URL, read when the page runs (never at import).
+
+    On demand Voila puts the query string into the kernel's environment. A preheated kernel (pool) runs
+    the page before anyone asked for it: the first call waits here for the visitor's request (Voila
+    hands it over through its ``/voila/query`` socket), so ``?lang=`` and ``?code=`` keep working.
+    """
     import os
     from urllib.parse import parse_qs
 
+    global _REQUEST_SEEN
+    if not _REQUEST_SEEN and os.environ.get("VOILA_PREHEAT") == "True":
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+        _REQUEST_SEEN = True
     return parse_qs(os.environ.get("QUERY_STRING", "")).get(name, [None])[0]
 
 

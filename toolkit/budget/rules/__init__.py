@@ -242,9 +242,9 @@ def allocate(election: Election, spec: str | RuleSpec, *, tie_break: str = "id",
     enabled = gc.isenabled()
     gc.disable()
     try:
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         sel, steps, decisions, welfare = RULES[spec.rule].run(election, spec)
-        seconds = time.perf_counter() - t0
+        seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     finally:
         if enabled:
             gc.enable()
@@ -258,6 +258,7 @@ def allocate(election: Election, spec: str | RuleSpec, *, tie_break: str = "id",
         decisions={p.id: decisions[p.id] for p in projects},
         welfare=welfare,
         seconds=seconds,
+        cpu_seconds=cpu_seconds,
     )
 
 

@@ -354,20 +354,14 @@ class EqualShares:
         vals = self.paid[gs, ks] * wl[gs]
         if float(vals.sum(dtype=np.float64)) >= 2.0 ** 52:
             return {p: self._exact_sum(self.sup[p], self.supw[p]) for p in projects}
-        # per round, what they paid, credited to every project in question they support (rows restricted
-        # to those projects; float sums of integers, exact below 2**52 as checked above)
+        # per round, what they paid, credited to every project they support (whole rows: restricting them
+        # to the projects in question costs more than it saves; float sums of integers, exact below 2**52
+        # as checked above)
         m = len(self.costs)
-        wanted = np.zeros(m, dtype=bool)
-        wanted[projects] = True
-        in_rows = wanted[self.g.row_items]
-        counts = np.add.reduceat(in_rows.astype(np.int64), self.g.rows[:-1]) if in_rows.size else np.zeros(self.G, np.int64)
-        counts[self.g.rows[:-1] == self.g.rows[1:]] = 0  # reduceat of an empty row gives the next element
-        rows = np.zeros(self.G + 1, dtype=np.int64)
-        np.cumsum(counts, out=rows[1:])
-        items = self.g.row_items[in_rows]
-        starts, lens = rows[gs], counts[gs]
+        rows = self.g.rows
+        starts, lens = rows[gs], rows[gs + 1] - rows[gs]
         pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-        keys = np.repeat(ks, lens) * m + items[pos]
+        keys = np.repeat(ks * m, lens) + self.g.row_items[pos]
         paid_by = np.bincount(keys, weights=np.repeat(vals, lens), minlength=K * m).reshape(K, m)
         paid_by = paid_by.T.astype(np.int64)[projects]
         live_w = np.array([int(wl[self.sup[p]].sum()) for p in projects], dtype=np.int64)

@@ -75,15 +75,25 @@ class Groups:
 
 
 def group_voters(election: Election, values: np.ndarray) -> Groups:
+    """Group voters by identical (project, utility) lists, keeping entries with utility > 0.
+
+    Groups come in order of their first voter; inside a group, projects in increasing index; a project's
+    supporter groups in increasing group index.  When a project's utility is the same for every voter
+    (cost, cardinality) a ballot is a set: each becomes a packed bitset (one 64-bit word per 64 projects)
+    and the sets are grouped on those words (:func:`_group_sets`); otherwise on rows of (project, utility)
+    (:func:`_group_rows`).  Both give the very same groups."""
     b = election.ballots
     m = len(election.projects)
     keep = values > 0
-    voters = b.voters()[keep]
-    items = b.items[keep]
-    vals = values[keep]
+    every = bool(keep.all())
+    items = b.items if every else b.items[keep]
+    vals = values if every else values[keep]
     n = b.count
-    lengths = np.bincount(voters, minlength=n)
-    width = int(lengths.max()) if lengths.size and lengths.max() > 0 else 0
+    lengths = b.lengths() if every else np.bincount(b.voters()[keep], minlength=n)
+    if items.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Groups(np.zeros(0, dtype=np.int64), tuple(empty for _ in range(m)), tuple(empty for _ in range(m)),
+                      np.zeros(1, dtype=np.int64), empty, empty)
     costs = election.costs()
     if np.all(vals == 1):
         per_item = np.ones(m, dtype=np.int64)
@@ -91,11 +101,105 @@ def group_voters(election: Election, values: np.ndarray) -> Groups:
         per_item = costs
     else:
         per_item = None
+    if per_item is not None:
+        filled = lengths > 0
+        if int(filled.sum()) * ((m + 63) // 64 * 64) <= SET_CELLS:
+            return _group_sets(items, lengths, m, per_item)
+    return _group_rows(items, vals, lengths, m, per_item)
+
+
+SET_CELLS = 64_000_000
+"""Largest (distinct ballots x projects, rounded up to 64) the bitset grouping unpacks at once (bytes)."""
+
+
+def _group_sets(items: np.ndarray, lengths: np.ndarray, m: int, per_item: np.ndarray) -> Groups:
+    """Grouping of ballots that are sets: ``items`` in ballot order (CSR with ``lengths``; no project
+    twice in a ballot), every voter's utility for project ``p`` being ``per_item[p]``.
+
+    Each non-empty ballot is OR-ed into ``ceil(m / 64)`` 64-bit words -- no sort of the entries: a set's
+    bits do not depend on the order it was written in -- and ballots are grouped by one sort of their
+    words (with more than one word: of a hash of them, then checked word by word).  A group's projects
+    are its first voter's, sorted."""
+    W = (m + 63) // 64
+    filled = lengths > 0
+    starts = (np.cumsum(lengths) - lengths)[filled]
+    if int(lengths.max()) == 1:  # one project per ballot (choose-1): the project is the key
+        words = items.astype(np.uint64)[:, None]
+    elif W == 1:
+        words = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), items.astype(np.uint64)), starts)[:, None]
+    else:
+        bits = np.left_shift(np.uint64(1), (items & 63).astype(np.uint64))
+        word = items >> 6
+        words = np.empty((starts.shape[0], W), dtype=np.uint64)
+        for w in range(W):
+            words[:, w] = np.bitwise_or.reduceat(np.where(word == w, bits, np.uint64(0)), starts)
+    first, counts = _distinct_words(words)
+    # each group's projects: its first voter's entries, sorted by (group, project) in one sort of int64 keys
+    # (bit fields, not products: shifts and masks are cheap, integer division is not)
+    lens = lengths[filled][first]
+    G = first.shape[0]
+    sp = max(m - 1, 1).bit_length()
+    src = np.repeat(starts[first] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    keys = np.sort(np.repeat(np.arange(G, dtype=np.int64) << sp, lens) | items[src])
+    row_items = keys & ((1 << sp) - 1)
+    rows = np.zeros(G + 1, dtype=np.int64)
+    np.cumsum(lens, out=rows[1:])
+    row_utils = per_item[row_items]
+    # each project's supporter groups, in increasing group: a stable sort of the entries (already in group
+    # order) by project -- on 16-bit keys numpy's stable sort is a radix sort
+    order = np.argsort(row_items.astype(np.int16) if m < 2**15 else row_items, kind="stable")
+    grp = (keys >> sp)[order]
+    bl = np.searchsorted(row_items[order], np.arange(m + 1)).tolist()
+    sup = tuple(grp[bl[p]:bl[p + 1]] for p in range(m))
+    uts = tuple(np.full(bl[p + 1] - bl[p], per_item[p], dtype=np.int64) for p in range(m))
+    return Groups(counts, sup, uts, rows, row_items, row_utils)
+
+
+def _distinct_words(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of the (ballots x words) uint64 array ``words``: index of the first ballot of each
+    (increasing) and how many ballots each has."""
+    n, W = words.shape
+    if W == 1:
+        h = words[:, 0]
+    else:
+        with np.errstate(over="ignore"):
+            z = words ^ _MULT[:W]  # per-column salt, then splitmix64 mixing, summed (as _unique_rows)
+            z ^= z >> np.uint64(30)
+            z *= np.uint64(0xBF58476D1CE4E5B9)
+            z ^= z >> np.uint64(27)
+            z *= np.uint64(0x94D049BB133111EB)
+            z ^= z >> np.uint64(31)
+            h = z.sum(axis=1, dtype=np.uint64)
+    order = np.argsort(h)  # not stable (fast); the first ballot of a run is its smallest index
+    sh = h[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(sh[1:], sh[:-1], out=new[1:])
+    heads = np.flatnonzero(new)
+    first = np.minimum.reduceat(order, heads)
+    counts = np.diff(np.append(heads, n))
+    if W > 1:
+        of = np.empty(n, dtype=np.int64)
+        of[order] = np.cumsum(new) - 1
+        if not np.array_equal(words[first][of], words):  # a hash collision: group on the words themselves
+            order = np.lexsort(words.T[::-1])
+            sw = words[order]
+            new[1:] = np.any(sw[1:] != sw[:-1], axis=1)
+            heads = np.flatnonzero(new)
+            first = np.minimum.reduceat(order, heads)
+            counts = np.diff(np.append(heads, n))
+    by_first = np.argsort(first)
+    return first[by_first], counts[by_first].astype(np.int64)
+
+
+def _group_rows(items: np.ndarray, vals: np.ndarray, lengths: np.ndarray, m: int,
+                per_item: np.ndarray | None) -> Groups:
+    """Grouping on rows of (projects sorted, their utilities): for utilities that differ between voters
+    (points, Borda), or when the bitsets would not fit :data:`SET_CELLS`."""
+    n = lengths.shape[0]
+    width = int(lengths.max())
+    voters = np.repeat(np.arange(n), lengths)
     varying = per_item is None
-    if width == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return Groups(np.zeros(0, dtype=np.int64), tuple(empty for _ in range(m)), tuple(empty for _ in range(m)),
-                      np.zeros(1, dtype=np.int64), empty, empty)
     order = np.argsort(voters * (m + 1) + items, kind="stable")
     voters, items, vals = voters[order], items[order], vals[order]
     pos = np.arange(items.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)

@@ -48,7 +48,8 @@ class Allocation:
     steps: tuple[Step, ...]
     decisions: Mapping[str, Decision]
     welfare: Fraction | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall-clock time of the rule (everything after parsing: utilities, grouping, run)
+    cpu_seconds: float = 0.0  # the same span in this process's CPU time (robust on a busy machine)
 
     @property
     def left(self) -> Fraction:

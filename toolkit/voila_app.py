@@ -1,0 +1,394 @@
+"""Linli's Voila server: Voila 0.5 plus the guards a meeting laptop needs.
+
+``python -m toolkit.voila_app <notebook folder> --LinliVoila.audience=resident ...`` (``linli serve``
+builds the command; see ``toolkit.serve``). On top of Voila it
+
+- answers only allowed ``Host`` headers (403 otherwise; websockets included): ``toolkit.gate.HostAllowList``;
+- sets the ``_xsrf`` cookie on every page, so the page's shutdown beacon on unload is accepted and the
+  kernel ends when the page closes (Voila's own pages never set it: the beacon got 403);
+- caps page kernels per server and per client address (a zh/en 503 page when full; kernels already held
+  are never taken away);
+- culls a resident page kernel whose browser sent nothing for ``idle_minutes`` even while its websocket
+  stays open, and any kernel whose page never connected within ``unconnected_seconds`` (a plain GET);
+  a connected staff page (the projector's live map) is culled only when it disconnects;
+- limits wrong staff logins per address (then a zh/en 429 page) and logs each lockout;
+- takes the staff token / password hash from the environment (``LINLI_STAFF_TOKEN``,
+  ``LINLI_STAFF_PASSWORD_HASH``), never from the command line, and redirects a ``?token=`` URL to the
+  same URL without it once the login cookie is set;
+- sends cache headers for the vendored template assets and gzips text responses.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gzip
+import io
+import os
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+import tornado.web
+from jupyter_server.auth.identity import PasswordIdentityProvider
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from traitlets import Bool, Float, Int, Unicode
+from voila.app import Voila
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.tornado.handler import TornadoVoilaHandler
+
+from toolkit.gate import HostAllowList, KernelSlots, LoginLimiter
+from toolkit.i18n import text
+from toolkit.markup import escape
+
+
+@dataclass
+class _Ticket:
+    """A page request's reserved kernel slot (consumed when its kernel starts)."""
+
+    address: str
+    consumed: bool = False
+
+
+_TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar("linli_ticket", default=None)
+
+
+def _lang(handler: tornado.web.RequestHandler) -> str:
+    lang = handler.get_query_argument("lang", "") or os.environ.get("LINLI_LANG", "zh")
+    return lang if lang in ("zh", "en") else "zh"
+
+
+def _refusal_page(handler: tornado.web.RequestHandler, status: int, key: str, **kw) -> None:
+    """A small page in the visitor's language (``?lang=``), no Voila error page, no traceback."""
+    lang = _lang(handler)
+    title = escape(text(f"{key}.title", lang, **kw))
+    body = escape(text(f"{key}.body", lang, **kw))
+    html_lang = "zh-Hans" if lang == "zh" else "en"
+    handler.set_status(status)
+    handler.set_header("Content-Type", "text/html; charset=UTF-8")
+    handler.set_header("Cache-Control", "no-store")
+    if status == 503:
+        handler.set_header("Retry-After", "30")
+    handler.finish(
+        f'<!DOCTYPE html><html lang="{html_lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head>"
+        '<body style="font-family:sans-serif;font-size:22px;line-height:1.5;margin:48px;max-width:40em">'
+        f'<h1 id="linli-refusal" data-status="{status}">{title}</h1><p>{body}</p></body></html>'
+    )
+
+
+class RefusalHandler(tornado.web.RequestHandler):
+    """Answers every method with one refusal page (wrong Host, login locked)."""
+
+    def initialize(self, status: int, key: str, kw: dict | None = None) -> None:
+        self.status, self.key, self.kw = status, key, kw or {}
+
+    def prepare(self) -> None:
+        _refusal_page(self, self.status, self.key, **self.kw)
+
+    def check_xsrf_cookie(self) -> None:  # the page is a refusal, whatever the method
+        return None
+
+
+class LinliApplication(tornado.web.Application):
+    """Refuses disallowed hosts and locked-out login attempts before any Voila handler runs."""
+
+    def find_handler(self, request, **kwargs):
+        app: LinliVoila = self.settings["linli_app"]
+        if not app.hosts.allows(request.host):
+            app.log.warning("refused request with Host %r from %s", request.host, request.remote_ip)
+            return self.get_handler_delegate(request, RefusalHandler, {"status": 403, "key": "serve.host"})
+        limiter = app.login_limiter
+        if limiter.locked(request.remote_ip, time.monotonic()) and _login_attempt(request):
+            minutes = max(1, (limiter.seconds_left(request.remote_ip, time.monotonic()) + 59) // 60)
+            return self.get_handler_delegate(
+                request, RefusalHandler, {"status": 429, "key": "serve.locked", "kw": {"minutes": minutes}}
+            )
+        return super().find_handler(request, **kwargs)
+
+
+def _login_attempt(request) -> bool:
+    if request.method == "POST" and request.path.rstrip("/").endswith("/login"):
+        return True
+    return b"token=" in (request.query or "").encode() or request.headers.get("Authorization", "").startswith("token")
+
+
+class LinliIdentityProvider(PasswordIdentityProvider):
+    """Voila's password/token login, counting wrong attempts per client address."""
+
+    def _limiter(self, handler) -> LoginLimiter:
+        return handler.settings["linli_app"].login_limiter
+
+    def _failed(self, handler) -> None:
+        address = handler.request.remote_ip
+        if self._limiter(handler).failed(address, time.monotonic()):
+            self.log.warning(
+                "staff login: %d wrong attempts from %s within %.0f s; locked for %.0f min",
+                self._limiter(handler).attempts, address, self._limiter(handler).window, self._limiter(handler).lockout / 60,
+            )
+        else:
+            self.log.info("staff login: wrong token or password from %s", address)
+
+    async def get_user_token(self, handler):
+        if self._limiter(handler).locked(handler.request.remote_ip, time.monotonic()):
+            return None
+        user = await super().get_user_token(handler)
+        if user is None and self.token and self.get_token(handler):
+            self._failed(handler)
+        return user
+
+    def process_login_form(self, handler):
+        if self._limiter(handler).locked(handler.request.remote_ip, time.monotonic()):
+            return None
+        user = super().process_login_form(handler)
+        if user is None:
+            self._failed(handler)
+        return user
+
+
+class LinliPageHandler(TornadoVoilaHandler):
+    """A page: token out of the address bar, the xsrf cookie set, a kernel slot reserved first."""
+
+    @tornado.web.authenticated
+    async def get(self, path=None):
+        if self.get_query_argument("token", None) is not None:
+            query = [(k, v) for k, v in parse_qsl(self.request.query, keep_blank_values=True) if k != "token"]
+            self.redirect(self.request.path + ("?" + urlencode(query) if query else ""))
+            return
+        self.xsrf_token  # noqa: B018 — sets the _xsrf cookie the unload beacon sends back
+        app: LinliVoila = self.settings["linli_app"]
+        address = self.request.remote_ip
+        km = self.kernel_manager
+        alive = set(km.list_kernel_ids())
+        app.slots.forget_missing(alive)
+        refusal = app.slots.reserve(address, unowned=len(alive - set(app.slots.owners)))
+        if refusal is not None:
+            app.log.warning(
+                "refused a page for %s: %s (%d of %d kernels)", address, refusal.reason, refusal.held, refusal.limit
+            )
+            _refusal_page(self, 503, f"serve.full.{refusal.reason}", limit=refusal.limit)
+            return
+        ticket = _Ticket(address)
+        token = _TICKET.set(ticket)
+        try:
+            await super().get(path)
+        finally:
+            _TICKET.reset(token)
+            if not ticket.consumed:
+                app.slots.release(address)
+
+
+class LinliShutdownHandler(VoilaShutdownKernelHandler):
+    """The unload beacon: only for a kernel this server knows (an unknown id is a 404, not a 500)."""
+
+    @tornado.web.authenticated
+    async def post(self, kernel_id):
+        if kernel_id not in self.kernel_manager:
+            raise tornado.web.HTTPError(404)
+        self.log.info("page closed: shutting down kernel %s", kernel_id)
+        await self.kernel_manager.shutdown_kernel(kernel_id)
+        self.set_status(204)
+        self.finish()
+
+
+class LinliKernelManager(AsyncMappingKernelManager):
+    """Records which client address each page kernel belongs to, and when its browser last spoke."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.linli_heard: dict[str, float] = {}
+        self.linli_started: dict[str, float] = {}
+        self.linli_connected_once: set[str] = set()
+
+    def _claim(self, kernel_id: str) -> None:
+        ticket = _TICKET.get()
+        app = self.parent
+        if ticket is not None and not ticket.consumed and isinstance(app, LinliVoila):
+            app.slots.started(kernel_id, ticket.address)
+            ticket.consumed = True
+            self.linli_started[kernel_id] = time.monotonic()
+
+    async def start_kernel(self, *args, **kwargs):
+        kernel_id = await super().start_kernel(*args, **kwargs)
+        self._claim(kernel_id)
+        return kernel_id
+
+    def heard(self, kernel_id: str) -> None:
+        self.linli_heard[kernel_id] = time.monotonic()
+        self.linli_connected_once.add(kernel_id)
+
+    async def shutdown_kernel(self, kernel_id, *args, **kwargs):
+        app = self.parent
+        if isinstance(app, LinliVoila):
+            app.slots.ended(kernel_id)
+        for d in (self.linli_heard, self.linli_started):
+            d.pop(kernel_id, None)
+        self.linli_connected_once.discard(kernel_id)
+        return await super().shutdown_kernel(kernel_id, *args, **kwargs)
+
+
+class LinliWebsocketConnection(ZMQChannelsWebsocketConnection):
+    """Notes every message from the browser (clicks, typing, map taps) for the idle culler."""
+
+    async def connect(self):
+        self.multi_kernel_manager.heard(self.kernel_id)
+        return await super().connect()
+
+    def handle_incoming_message(self, incoming_msg) -> None:
+        self.multi_kernel_manager.heard(self.kernel_id)
+        super().handle_incoming_message(incoming_msg)
+
+
+STATIC_MAX_AGE = 7 * 24 * 3600
+_COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/wasm")
+
+
+class GzipTransform(tornado.web.OutputTransform):
+    """Gzip for text responses, also when streamed (Voila's pages and its static handlers bypass
+    Tornado's own ``compress_response``, measured: no Content-Encoding at all). Adds a week's
+    ``Cache-Control`` to the template's vendored assets and Voila's bundled JS."""
+
+    MIN_LENGTH = 1024
+
+    def __init__(self, request) -> None:
+        super().__init__(request)
+        self._gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+        self._path = request.path
+        self._file = None
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):
+        if status_code == 200 and ("/voila/templates/" in self._path or "/voila/static/" in self._path
+                                   or "/voila/labextensions/" in self._path) and "Cache-Control" not in headers:
+            headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
+        ctype = headers.get("Content-Type", "")
+        if (
+            not self._gzip
+            or status_code in (204, 304)
+            or "Content-Encoding" in headers
+            or not ctype.startswith(_COMPRESSIBLE)
+            or (finishing and len(chunk) < self.MIN_LENGTH)
+        ):
+            self._gzip = False
+            return status_code, headers, chunk
+        headers["Content-Encoding"] = "gzip"
+        headers.add("Vary", "Accept-Encoding")
+        headers.pop("Content-Length", None)
+        self._buffer = io.BytesIO()
+        self._file = gzip.GzipFile(mode="w", fileobj=self._buffer, compresslevel=6)
+        return status_code, headers, self.transform_chunk(chunk, finishing)
+
+    def transform_chunk(self, chunk, finishing):
+        if not self._gzip or self._file is None:
+            return chunk
+        if chunk:
+            self._file.write(chunk)
+        if finishing:
+            self._file.close()
+        else:
+            self._file.flush()
+        data = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return data
+
+
+class LinliVoila(Voila):
+    """Voila with Linli's guards (see the module docstring)."""
+
+    name = "linli-voila"
+    audience = Unicode("resident", help="resident or staff").tag(config=True)
+    listen_host = Unicode("127.0.0.1", help="LINLI_HOST").tag(config=True)
+    public_hosts = Unicode("", help="comma list of extra allowed Host names (LINLI_PUBLIC_HOSTS)").tag(config=True)
+    public_url = Unicode("", help="LINLI_PUBLIC_URL").tag(config=True)
+    max_kernels = Int(80, help="page kernels per server (0: no cap)").tag(config=True)
+    max_kernels_per_client = Int(6, help="page kernels per client address (0: no cap)").tag(config=True)
+    idle_minutes = Float(30.0, help="resident kernels: cull after this long without a browser message").tag(config=True)
+    unconnected_seconds = Float(120.0, help="cull a kernel whose page never connected within this").tag(config=True)
+    linli_cull_interval = Float(30.0, help="how often the Linli culler looks").tag(config=True)
+    login_attempts = Int(5).tag(config=True)
+    lockout_minutes = Float(15.0).tag(config=True)
+    gzip = Bool(True).tag(config=True)
+
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        token = os.environ.get("LINLI_STAFF_TOKEN", "") if self.audience == "staff" else ""
+        password_hash = os.environ.get("LINLI_STAFF_PASSWORD_HASH", "") if self.audience == "staff" else ""
+        if self.audience == "staff" and not (token or password_hash):
+            raise SystemExit("the staff server needs LINLI_STAFF_TOKEN or LINLI_STAFF_PASSWORD_HASH in its environment")
+        self.token = "" if password_hash else token
+        if password_hash:
+            self.config.PasswordIdentityProvider.hashed_password = password_hash
+        self.identity_provider_class = LinliIdentityProvider
+        self.kernel_websocket_connection_class = LinliWebsocketConnection
+        self.voila_configuration.multi_kernel_manager_class = LinliKernelManager
+        publics = tuple(h.strip() for h in self.public_hosts.split(",") if h.strip())
+        self.hosts = HostAllowList.build(self.listen_host, publics, self.public_url or None)
+        self.login_limiter = LoginLimiter(self.login_attempts, 60.0, self.lockout_minutes * 60)
+        self.slots = KernelSlots(self.max_kernels, self.max_kernels_per_client)
+
+    def init_settings(self):
+        settings = super().init_settings()
+        settings["linli_app"] = self
+        km = self.kernel_manager
+        if hasattr(km, "get_rendered_notebook"):  # preheated pool: Voila's subclass hands out a kernel
+            handed_out = km.get_rendered_notebook
+
+            async def claimed(*args, **kwargs):
+                result = await handed_out(*args, **kwargs)
+                km._claim(result[-1])
+                return result
+
+            km.get_rendered_notebook = claimed
+        settings["xsrf_cookie_kwargs"] = {"samesite": "Strict"}
+        return settings
+
+    def init_handlers(self):
+        swap = {TornadoVoilaHandler: LinliPageHandler, VoilaShutdownKernelHandler: LinliShutdownHandler}
+        return [(h[0], swap.get(h[1], h[1]), *h[2:]) for h in super().init_handlers()]
+
+    def start(self):  # Voila.start, with Linli's Application and the culler
+        import tempfile
+
+        self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
+        settings = self.init_settings()
+        transforms = [GzipTransform] if self.gzip else []
+        self.app = LinliApplication(transforms=transforms, **settings)
+        self.app.settings.update(self.tornado_settings)
+        self.app.add_handlers(".*$", self.init_handlers())
+        tornado.ioloop.PeriodicCallback(self._cull, self.linli_cull_interval * 1000).start()
+        self.log.info(
+            "Linli %s server: hosts %s + %s; kernel cap %d (per client %d); idle cull %.0f min (resident)",
+            self.audience, sorted(self.hosts.names), sorted(self.hosts.addresses),
+            self.max_kernels, self.max_kernels_per_client, self.idle_minutes,
+        )
+        self.listen()
+
+    async def _cull(self) -> None:
+        km: LinliKernelManager = self.kernel_manager
+        now = time.monotonic()
+        for kid in list(km.list_kernel_ids()):
+            started = km.linli_started.get(kid)
+            if started is None:
+                continue  # a preheated kernel waiting in the pool
+            connections = km._kernel_connections.get(kid, 0)
+            if kid not in km.linli_connected_once and now - started > self.unconnected_seconds:
+                why = f"its page never connected within {self.unconnected_seconds:.0f} s"
+            elif (
+                self.audience == "resident" and self.idle_minutes > 0 and connections
+                and now - km.linli_heard.get(kid, started) > self.idle_minutes * 60
+            ):
+                why = f"no message from its browser for {self.idle_minutes:g} min"
+            else:
+                continue
+            self.log.info("culling kernel %s: %s", kid, why)
+            try:
+                await km.shutdown_kernel(kid)
+            except Exception as err:  # one failed shutdown must not stop the culler
+                self.log.warning("could not cull kernel %s: %s", kid, err)
+
+
+main = LinliVoila.launch_instance
+
+if __name__ == "__main__":
+    main()
