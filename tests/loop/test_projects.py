@@ -87,6 +87,13 @@ def test_lifecycle_to_maintenance_and_the_status_timeline(funded, tmp_path):
     assert "data:image/jpeg;base64," in html
     assert page.rating.layout.display == "flex"
     assert page.rate(5) and "5 星" in page.result.value and page.rating.layout.display == "none"
+    from toolkit.services.notices import publish_acceptance
+    from toolkit.ui.notices import NoticePage
+    from toolkit.workspace import open_workspace
+
+    nid = publish_acceptance(store, pid, actor="staff")
+    board = NoticePage(store, open_workspace(store.url).district, files_dir=tmp_path / "files")
+    assert board.show(nid) and "data:image/jpeg;base64," in board.body.value and "锦东建设有限公司" in board.body.value
     assert svc.overdue_maintenance(store, today=date(2026, 12, 31))[0]["id"] == pid
     svc.record_check(store, pid, "2026-12-20", "楼栋长", actor="staff")
     assert svc.overdue_maintenance(store, today=date(2026, 12, 31)) == []

@@ -48,8 +48,8 @@ def _map(district, n: dict) -> str:
 class NoticePage:
     """Resident: one notice (``?notice=ID``), or the list of notices."""
 
-    def __init__(self, store: Any, district: Any, *, lang: str = "zh", attempts: Attempts | None = None) -> None:
-        self.store, self.district, self.lang = store, district, lang
+    def __init__(self, store: Any, district: Any, *, lang: str = "zh", attempts: Attempts | None = None, files_dir: Any = None) -> None:
+        self.store, self.district, self.lang, self.files_dir = store, district, lang, files_dir
         self.attempts = attempts or Attempts()
         self.notice_id: int | None = None
         t = self.t
@@ -86,13 +86,24 @@ class NoticePage:
         if n is None:
             return False
         self.notice_id = int(notice_id)
-        self.body.value = notice_html(n, objections(self.store, notice_id), self.lang, _map(self.district, n))
+        self.body.value = notice_html(n, objections(self.store, notice_id), self.lang, _map(self.district, n)) + self._photos(n)
         pdf = notice_pdf(self.store, notice_id, self.district, lang=self.lang)
         self.pdf.value = data_link(pdf, f"notice-{int(notice_id)}.pdf", "application/pdf", self.t("notice.pdf"), "linli-notice-pdf")
         open_now = date.today().isoformat() <= n["ends_on"]
         self.form.layout.display = "flex" if open_now else "none"
         self.via.layout.display = "flex" if n["subject"].startswith("round:") else "none"
         return True
+
+    def _photos(self, n: dict) -> str:
+        """An acceptance notice shows the project's photos (served only through pages, inline)."""
+        from toolkit.store.projects import project
+        from toolkit.ui.status import photo_html
+
+        what, _, key = n["subject"].partition(":")
+        if what != "project" or not key.isdigit():
+            return ""
+        p = project(self.store, int(key))
+        return photo_html([f for f in p["files"] if f["kind"] == "photo"], self.files_dir, self.lang) if p else ""
 
     def raise_objection(self) -> bool:
         from toolkit.services.notices import raise_objection

@@ -322,7 +322,9 @@ def notice_page(db: str | None = None) -> w.Widget:
     settings = load_settings()
     lang = _page_lang(settings.lang)
     store = open_store(db if db is not None else settings.db)
-    page = NoticePage(store, load_district(settings.geodata), lang=lang)
+    from toolkit.services.projects import files_dir
+
+    page = NoticePage(store, load_district(settings.geodata), lang=lang, files_dir=files_dir(_with_db(settings, db)))
     wanted = _query("notice")
     if wanted is None:
         page.show_list()
