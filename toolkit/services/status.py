@@ -55,7 +55,7 @@ def status_by_code(store: "Store", code: str, *, today: date | None = None) -> S
     if decision is not None:
         try:
             track = load_triage_rules().track(decision["track"]).label
-        except Exception:  # a track renamed in an edited rule file: show its id
+        except KeyError:  # a track renamed in an edited rule file: show its id
             track = Label(decision["track"], decision["track"])
     rounds = [{**r, "funded": bool(r["funded"]), "votes": r["votes"] or 0} for r in rows["rounds"]]
     steps = build_timeline(

@@ -94,5 +94,5 @@ class Dashboard:
 
         try:
             return load_triage_rules().track(track_id).label.get(self.lang)
-        except Exception:  # a track renamed in an edited rule file
+        except KeyError:  # a track renamed in an edited rule file
             return track_id

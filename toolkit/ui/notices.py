@@ -208,9 +208,9 @@ class NoticesDesk:
             fn = {"round": svc.publish_round, "plan": svc.publish_plan, "acceptance": svc.publish_acceptance}[self.kind.value]
             try:
                 result.append(fn(self.store, int(subject), **kw))
-            except LinliError:
+            except ValidationError:
                 raise
-            except Exception:  # an id that does not exist
+            except LinliError:  # the store has no round / plan / project with that id
                 raise ValidationError({"subject": Label(f"没有编号为 {subject} 的记录", f"there is no record {subject}")}) from None
 
         if not self._run(act):
