@@ -20,7 +20,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,oracle]'  # oracle: pabutools reads our .pb in tests/security
 	@touch $(STAMP)
 
 # JupyterLab for planners on notebooks/planners (offline: no news, update or PyPI requests).

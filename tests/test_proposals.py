@@ -52,6 +52,17 @@ def test_invalid_rule_file_names_file_and_key(text, field):
     assert err.value.field == field and "community.toml" in str(err.value) and "Fix:" in str(err.value)
 
 
+@pytest.mark.parametrize("bad", ["inf", "nan", "-inf", "1e400"])
+def test_non_finite_estimate_is_refused_not_a_traceback(bad):
+    """Issue 11, finding 10: inf/nan in proposals.toml gave an OverflowError/ValueError traceback."""
+    from toolkit.rulefiles import rule_path
+
+    text = rule_path("proposals.toml").read_text(encoding="utf-8").replace("estimate_yuan = 5000", f"estimate_yuan = {bad}", 1)
+    with pytest.raises(RuleFileError) as err:
+        parse_proposal_rules(parse_rule_file(text, "proposals.toml"))
+    assert err.value.field.endswith("estimate_yuan") and "finite" in str(err.value) and "Fix:" in str(err.value)
+
+
 def test_broken_toml_names_the_line():
     with pytest.raises(RuleFileError) as err:
         parse_rule_file('name = "p"\nversion = \n', "x.toml")

@@ -94,6 +94,7 @@ def test_sixty_parallel_submissions_with_fifty_codes_store_fifty(db_url):
 
 def test_paper_double_entry_mismatch_kept_out_until_resolved(store):
     rid = create_round(store, settings(Approval(min_picks=1, max_picks=3)), scrypt_n=FAST)
+    issue_codes(store, rid, 1)  # voting opens only once codes are issued (migration 8)
     store.set_round_status(rid, "open")
     enter_paper(store, rid, "0001", "张敏", {"projects": ["A", "B"]})
     enter_paper(store, rid, "0001", "刘洋", {"projects": ["A", "B"]})

@@ -42,6 +42,26 @@ def _geodata_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _qgis_export(args: argparse.Namespace) -> int:
+    from toolkit.geodata.workflow import export_for_qgis
+    from toolkit.store import open_store
+
+    layers = export_for_qgis(open_store(args.db), args.path)
+    print(f"{args.path}: {', '.join(layers)} (each with its QGIS style)")
+    return 0
+
+
+def _qgis_import(args: argparse.Namespace) -> int:
+    from toolkit.geodata.workflow import import_from_qgis, latest_open_draft
+    from toolkit.store import open_store
+
+    store = open_store(args.db)
+    draft = latest_open_draft(store, actor="planner")
+    n = import_from_qgis(store, draft, args.path, prefix=args.prefix)
+    print(f"draft {draft}: {n} features imported from {args.path}; check and publish it in notebooks/planners/edit-geodata.ipynb")
+    return 0
+
+
 def _lab(args: argparse.Namespace) -> int:
     from toolkit.lab import run_lab
     from toolkit.settings import load_settings
@@ -113,6 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(func=_lab)
+
+    p = sub.add_parser("qgis", help="GeoPackage round trip with QGIS (styled layers)")
+    qgis_sub = p.add_subparsers(dest="qgis_command", required=True)
+    c = qgis_sub.add_parser("export", help="current geodata version, open draft, proposals, funded projects, styled")
+    c.add_argument("path")
+    c.add_argument("--db", default=None)
+    c.set_defaults(func=_qgis_export)
+    c = qgis_sub.add_parser("import", help="read a GeoPackage edited in QGIS into the open geodata draft")
+    c.add_argument("path")
+    c.add_argument("--db", default=None)
+    c.add_argument("--prefix", default="draft_", help="layer name prefix: draft_ (default) or '' for the version layers")
+    c.set_defaults(func=_qgis_import)
 
     p = sub.add_parser("panel", help="scoring panels for the tally and scoring pages")
     panel_sub = p.add_subparsers(dest="panel_command", required=True)

@@ -64,4 +64,31 @@ class ValidationError(LinliError, ValueError):
 
 
 class StoreError(LinliError):
-    """The store refused a change (constraint, migration, missing record)."""
+    """The store refused a change (constraint, migration, missing record).
+
+    ``key`` (optional) names the refusal for pages, which show it in the visitor's language
+    (catalog id ``tablets.store.<key>``, filled with ``params``); the message stays for logs.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+
+class ScreeningConflict(StoreError):
+    """Another desk decided this proposal first: who, when and what (for the page to say)."""
+
+    def __init__(self, proposal_id: int, decided_by: str, decided_at: str, outcome: str, code: str) -> None:
+        self.proposal_id, self.decided_by, self.decided_at, self.outcome, self.code = proposal_id, decided_by, decided_at, outcome, code
+        super().__init__(f"proposal {proposal_id} was already screened by {decided_by} at {decided_at} ({outcome}: {code}); this decision was not stored")
+
+
+class StoreUnavailable(StoreError):
+    """The database could not be used at all: ``reason`` is 'busy' (locked by another writer past
+    the wait), 'readonly' (file or disk refuses writes) or 'down' (cannot open or connect). Pages
+    say so in plain words; nothing was stored."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        super().__init__(f"the database is {'busy' if reason == 'busy' else 'read-only' if reason == 'readonly' else 'unavailable'}: {detail}")

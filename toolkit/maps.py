@@ -39,8 +39,18 @@ def district_zoom(district: "District", width_px: int = 1000, height_px: int = 4
     return max(10.0, min(17.0, zoom))
 
 
-def base_map(district: "District", *, tile_url: str | None = None, height_px: int = 480, width_px: int = 1000) -> "ipyleaflet.Map":
-    """A map centred on the district with its communities and compounds as vector layers."""
+def base_map(
+    district: "District",
+    *,
+    tile_url: str | None = None,
+    height_px: int = 480,
+    width_px: int = 1000,
+    labels_lang: str | None = None,
+    legend: tuple[str, list[tuple[str, str, str]]] | None = None,
+) -> "ipyleaflet.Map":
+    """A map centred on the district with its communities and compounds as vector layers;
+    with ``labels_lang`` compound names as labels (chosen by zoom), with ``legend`` (title,
+    entries as for :func:`legend_html`) a legend."""
     import ipyleaflet
     from ipywidgets import Layout
 
@@ -68,6 +78,10 @@ def base_map(district: "District", *, tile_url: str | None = None, height_px: in
             name="compounds",
         )
     )
+    if labels_lang is not None:
+        m.linli_labels = CompoundLabels(m, district, labels_lang)  # type: ignore[attr-defined]
+    if legend is not None:
+        m.linli_legend = add_legend(m, *legend)  # type: ignore[attr-defined]
     return m
 
 
@@ -82,6 +96,7 @@ def _unit_layer(district: "District", level: str) -> dict:
 def proposals_geojson(frame: "pd.DataFrame", rules: "ProposalRules") -> dict:
     """All proposals as one FeatureCollection (one layer scales to thousands of points)."""
     colors = {c.id: c.color for c in rules.categories}
+    newest = int(frame["id"].max()) if len(frame) else None
     features = []
     for row in frame.itertuples(index=False):
         if row.geometry is None or (isinstance(row.geometry, float)):
@@ -95,6 +110,7 @@ def proposals_geojson(frame: "pd.DataFrame", rules: "ProposalRules") -> dict:
                     "category": escape(row.category),
                     "color": colors.get(row.category, "#555555"),
                     "title": escape(row.title),
+                    "newest": int(row.id) == newest,
                 },
             }
         )
@@ -105,11 +121,15 @@ def proposals_layer(data: dict) -> "ipyleaflet.GeoJSON":
     import ipyleaflet
 
     def style(feature: dict[str, Any]) -> dict:
-        color = feature["properties"]["color"]
+        props = feature["properties"]
+        color = props["color"]
+        if props.get("newest"):  # the newest proposal stands out: bigger, ringed in black
+            return {"color": "#000000", "weight": 5, "radius": 16, "fillColor": color, "fillOpacity": 0.95,
+                    "className": f"linli-proposal linli-newest linli-proposal-{props['id']}"}
         return {
             "color": color,
             "fillColor": color,
-            "className": f"linli-proposal linli-proposal-{feature['properties']['id']}",
+            "className": f"linli-proposal linli-proposal-{props['id']}",
         }
 
     return ipyleaflet.GeoJSON(
@@ -155,3 +175,149 @@ def notice_map_html(district: "District", points: list, *, height_px: int = 360)
     html = html.replace(f'<script src="{VENDOR_JS}"></script>', f"<script>{js}</script>")
     html = html.replace(f'<link rel="stylesheet" href="{VENDOR_CSS}"/>', f"<style>{css}</style>")
     return html
+# -- static exports (folium): one self-contained HTML file that opens with no internet -------------
+VENDOR_LEAFLET = __import__("pathlib").Path(__file__).resolve().parent.parent / "templates" / "vendor" / "leaflet"
+
+
+def choropleth_html(compounds_geojson: dict, values: dict[str, float], *, title: str, legend: str,
+                    hotspots: list[tuple[float, float, int]] = (), center: tuple[float, float], zoom: int = 13) -> str:
+    """A folium map of compounds coloured by ``values`` (compound id -> number; NaN = no data) with
+    hot-spot circles, as one HTML page with Leaflet inlined (templates/vendor/leaflet). Every
+    property shown is escaped."""
+    import math
+
+    import folium
+
+    finite = [v for v in values.values() if v is not None and not math.isnan(v)]
+    top = max(finite) if finite else 1.0
+    ramp = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"]
+
+    def color(v):
+        if v is None or math.isnan(v):
+            return "#dddddd"
+        return ramp[min(len(ramp) - 1, int(v / top * len(ramp))) if top > 0 else 0]
+
+    features = []
+    for f in compounds_geojson["features"]:
+        fid = f["properties"]["id"]
+        v = values.get(fid)
+        shown = "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:g}"
+        features.append({"type": "Feature", "geometry": f["geometry"],
+                         "properties": {"id": escape(fid), "name": escape(f["properties"].get("name", "")),
+                                        "value": escape(shown), "fill": color(v)}})
+    m = folium.Map(location=center, zoom_start=zoom, tiles=None, maxZoom=18, control_scale=True)
+    m.default_js = [("leaflet", "leaflet.js")]
+    m.default_css = [("leaflet_css", "leaflet.css")]
+    folium.GeoJson({"type": "FeatureCollection", "features": features},
+                   style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#1f3b57", "weight": 1,
+                                             "fillOpacity": 0.8, "className": "linli-choropleth"},
+                   tooltip=folium.GeoJsonTooltip(fields=["name", "value"], aliases=["", escape(legend)], labels=True)).add_to(m)
+    for lon, lat, n in hotspots:
+        folium.CircleMarker(location=(lat, lon), radius=4 + 2 * int(n), color="#6a00a8", fill=True,
+                            fill_opacity=0.35, weight=1).add_to(m)
+    legend_html = "".join(f'<span style="background:{c};display:inline-block;width:18px;height:12px"></span>' for c in ramp)
+    m.get_root().html.add_child(folium.Element(
+        f'<div style="position:fixed;top:10px;left:50px;z-index:9999;background:white;padding:6px 10px;font:14px sans-serif">'
+        f'<b>{escape(title)}</b><br>{escape(legend)}: 0 {legend_html} {top:g}</div>'))
+    return offline_html(m.get_root().render())
+
+
+def offline_html(html: str) -> str:
+    """Inline the vendored Leaflet into a folium page so it needs nothing from the network."""
+    js = (VENDOR_LEAFLET / "leaflet.js").read_text(encoding="utf-8")
+    css = (VENDOR_LEAFLET / "leaflet.css").read_text(encoding="utf-8")
+    html = html.replace('<script src="leaflet.js"></script>', f"<script>{js}</script>")
+    html = html.replace('<link rel="stylesheet" href="leaflet.css"/>', f"<style>{css}</style>")
+    return html
+
+
+# ---- legends, compound labels, the newest proposal (issue 10) ----------------------------
+
+def legend_html(title: str, entries: list[tuple[str, str, str]]) -> str:
+    """A map legend: ``entries`` are (text, colour, shape) with shape "dot", "line", "area" or
+    "pin"; every text is escaped."""
+    shapes = {
+        "dot": "border-radius:50%",
+        "line": "height:4px;border:none;border-radius:0",
+        "area": "border-radius:2px",
+        "pin": "border-radius:50%;border:2px solid #fff;box-shadow:0 0 0 1px #333",
+    }
+    rows = "".join(
+        f'<div class="linli-legend-row"><i class="linli-swatch" style="background:{escape(color)};{shapes.get(shape, "")}"></i>{escape(text)}</div>'
+        for text, color, shape in entries
+    )
+    return f'<div class="linli-legend"><b>{escape(title)}</b>{rows}</div>'
+
+
+def add_legend(m: "ipyleaflet.Map", title: str, entries: list[tuple[str, str, str]], *, position: str = "bottomright") -> Any:
+    """Put a legend on a map (an HTML widget in a map control); returns the HTML widget so a
+    page can update it."""
+    import ipyleaflet
+    import ipywidgets as w
+
+    box = w.HTML(legend_html(title, entries))
+    box.add_class("linli-legend-box")
+    m.add(ipyleaflet.WidgetControl(widget=box, position=position))
+    return box
+
+
+def category_entries(rules: "ProposalRules", lang: str) -> list[tuple[str, str, str]]:
+    """Legend entries of the proposal categories, in rule-file order."""
+    return [(c.label.get(lang), c.color, "dot") for c in rules.categories]
+
+
+def compound_labels(district: "District", zoom: float, lang: str, *, font_px: int = 14) -> list[tuple[str, str, float, float]]:
+    """Compounds whose outline is wide enough at ``zoom`` to carry their name: (id, name, lat,
+    lon) at a point inside each. At the district-wide zoom only the large ones get a label; zoom
+    in and the rest appear, so names never pile up on a small compound."""
+    out = []
+    c = district.compounds
+    column = "name_en" if lang == "en" else "name"
+    for cid, name, geom in zip(c["id"], c[column], c.geometry):
+        if not isinstance(name, str) or not name:
+            continue
+        minx, _miny, maxx, _maxy = geom.bounds
+        width_px = (maxx - minx) / 360 * 256 * 2**zoom
+        text_px = sum(font_px if ord(ch) > 0x2E80 else font_px * 0.6 for ch in name) + 8
+        if width_px >= text_px:
+            p = geom.representative_point()
+            out.append((str(cid), name, p.y, p.x))
+    return out
+
+
+class CompoundLabels:
+    """Compound names on a map, re-chosen when the zoom changes (see :func:`compound_labels`)."""
+
+    def __init__(self, m: "ipyleaflet.Map", district: "District", lang: str, *, font_px: int = 14) -> None:
+        import ipyleaflet
+
+        self.map, self.district, self.lang, self.font_px = m, district, lang, font_px
+        self.group = ipyleaflet.LayerGroup(name="compound-labels")
+        m.add(self.group)
+        self.shown: list[str] = []
+        self.update()
+        m.observe(lambda _c: self.update(), names=["zoom"])
+
+    def restyle(self, *, lang: str | None = None, font_px: int | None = None) -> None:
+        """Another language or label size: choose and draw the labels again."""
+        self.lang = lang or self.lang
+        self.font_px = font_px or self.font_px
+        self.shown = []
+        self.update()
+
+    def update(self) -> None:
+        import ipyleaflet
+
+        labels = compound_labels(self.district, float(self.map.zoom), self.lang, font_px=self.font_px)
+        ids = [cid for cid, *_ in labels]
+        if ids == self.shown:
+            return
+        markers = []
+        for cid, name, lat, lon in labels:
+            icon = ipyleaflet.DivIcon(
+                html=f'<span class="linli-compound-name" data-compound="{escape(cid)}">{escape(name)}</span>',
+                icon_size=[0, 0], icon_anchor=[0, 0],
+            )
+            markers.append(ipyleaflet.Marker(location=(lat, lon), icon=icon, draggable=False, keyboard=False))
+        self.group.layers = tuple(markers)
+        self.shown = ids

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from toolkit.errors import RuleFileError, ValidationError
 from toolkit.labels import Label
+from toolkit.text import clean_block, clean_line, has_control
 from toolkit.rulefiles import RuleFile, load_rule_file, need_label, need_list, need_number, need_str, rule_path
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ MSG = {
     "cost": Label("费用应为不小于 0 的整数（分）。", "The cost must be a whole number of fen, 0 or more."),
     "lang": Label("语言只能是中文或英文。", "Language must be zh or en."),
     "submission_id": Label("提交编号缺失，请刷新页面。", "The submission id is missing; reload the page."),
+    "one_line": Label("标题只能写一行，不能有换行、制表符等控制字符。", "The title must be one line, without line breaks, tabs or other control characters."),
 }
 
 
@@ -155,9 +157,12 @@ def check(draft: Draft, rules: ProposalRules, district: Locator) -> CheckedPropo
     """Check every rule of the form; raise ValidationError naming each bad field."""
     errors: dict[str, Label] = {}
 
-    def text(name: str, value: Any, *, required: bool, max_len: int, min_len: int = 2) -> str:
+    def text(name: str, value: Any, *, required: bool, max_len: int, min_len: int = 2, one_line: bool = False) -> str:
         value = (value or "") if isinstance(value, str) or value is None else str(value)
-        value = value.strip()
+        if one_line and has_control(value.strip()):
+            errors[name] = MSG["one_line"]
+            return value.strip()
+        value = value.strip() if one_line else clean_block(value)
         if not value:
             if required:
                 errors[name] = MSG["required"]
@@ -170,7 +175,7 @@ def check(draft: Draft, rules: ProposalRules, district: Locator) -> CheckedPropo
 
     if not isinstance(draft.submission_id, str) or not (8 <= len(draft.submission_id) <= 64):
         errors["submission_id"] = MSG["submission_id"]
-    title = text("title", draft.title, required=True, max_len=TITLE_MAX)
+    title = text("title", draft.title, required=True, max_len=TITLE_MAX, one_line=True)
     problem = text("problem", draft.problem, required=True, max_len=TEXT_MAX)
     why = text("why", draft.why, required=False, max_len=TEXT_MAX)
     suggestion = text("suggestion", draft.suggestion, required=True, max_len=TEXT_MAX)
@@ -231,9 +236,12 @@ def check(draft: Draft, rules: ProposalRules, district: Locator) -> CheckedPropo
         compound_id=compound_id,
         compound_source=compound_source,
         cost_fen=cost_fen,
-        contact=(draft.contact or "").strip()[:200],
+        contact=clean_line(draft.contact if isinstance(draft.contact, str) else "")[:200],
         rules_ref=rules.ref,
     )
+
+
+MAX_VERTICES = 200  # a line or area drawn by taps; more is a script, not a person (issue 11, finding 8)
 
 
 def _vertices(geometry: dict) -> tuple[str, list[tuple[float, float]]]:
@@ -256,6 +264,8 @@ def _vertices(geometry: dict) -> tuple[str, list[tuple[float, float]]]:
             pts = list(coords[0])
             if len(pts) < 4 or pts[0] != pts[-1]:
                 raise ValueError("an area needs at least 3 corners and a closed ring")
+        if len(pts) > MAX_VERTICES + 1:
+            raise ValueError(f"at most {MAX_VERTICES} points")
         out = []
         for p in pts:
             x, y = float(p[0]), float(p[1])

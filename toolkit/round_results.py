@@ -9,7 +9,8 @@ Money: round costs and budgets are integer fen; the election keeps them in fen w
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 from toolkit.budget import Allocation, Comparison, Election, Measures, Project, allocate, compare, explain, format_pabulib, measure
 
@@ -23,8 +24,32 @@ def yuan_text(fen: int) -> str:
     return str(whole) if not cents else f"{whole}.{cents:02d}".rstrip("0")
 
 
-def round_election(round_: dict, ballots: list[dict[str, int]]) -> Election:
-    """``round_``: the store's round dict (settings + projects); ``ballots``: {project: value}."""
+def min_support(round_: dict) -> int:
+    """The votes a project needs to be funded, from the round's stored settings (0 for rounds
+    stored before the setting existed: pabutools' semantics)."""
+    try:
+        value = json.loads(round_["settings"])["full"].get("min_support", 0)
+    except (KeyError, TypeError, ValueError):
+        return 0
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def support(round_: dict, ballots: list[dict[str, int]]) -> dict[str, int]:
+    """How many ballots name each project (a pick, points above 0, or a rank)."""
+    out = {p["project_id"]: 0 for p in round_["projects"]}
+    for b in ballots:
+        for pid, value in b.items():
+            if pid in out and value:
+                out[pid] += 1
+    return out
+
+
+def round_election(round_: dict, ballots: list[dict[str, int]], *, only: set[str] | None = None) -> Election:
+    """``round_``: the store's round dict (settings + projects); ``ballots``: {project: value}.
+    ``only``: keep just these projects (the others are left out of the election and the ballots)."""
+    if only is not None:
+        round_ = {**round_, "projects": [p for p in round_["projects"] if p["project_id"] in only]}
+        ballots = [{pid: v for pid, v in b.items() if pid in only} for b in ballots]
     vote_type = VOTE_TYPE[round_["ballot_type"]]
     projects = [
         Project(
@@ -66,12 +91,23 @@ class RoundResult:
     explanations: dict[str, str]  # project id -> sentence, in the requested language
     comparison: Comparison | None
     other: Allocation | None
+    support: dict[str, int] = field(default_factory=dict)  # project id -> ballots naming it
+    min_support: int = 0
 
 
 def round_result(round_: dict, ballots: list[dict[str, int]], *, lang: str = "zh", compare_with: str | None = None) -> RoundResult:
     """Allocate with the round's rule, explain every project, and compare with a second rule:
-    by default greedy by votes (what most cities use) against Method of Equal Shares."""
-    election = round_election(round_, ballots)
+    by default greedy by votes (what most cities use) against Method of Equal Shares.
+
+    A project named on fewer ballots than the round's minimum support is not funded by either
+    rule: it is left out of the election, and its explanation says so with the numbers."""
+    from toolkit.i18n import text
+
+    votes = support(round_, ballots)
+    least = min_support(round_)
+    eligible = {pid for pid, n in votes.items() if n >= least}
+    below = {pid: text("nav.results.below_min", lang, votes=n, min=least) for pid, n in votes.items() if pid not in eligible}
+    election = round_election(round_, ballots, only=eligible if below else None)
     result = allocate(election, round_["rule"])
     if compare_with is None:
         compare_with = "greedy-votes" if round_["rule"] != "greedy-votes" else COMPARE_WITH
@@ -80,7 +116,8 @@ def round_result(round_: dict, ballots: list[dict[str, int]], *, lang: str = "zh
         other = allocate(election, compare_with)
         comparison = compare(election, result, other)
     explanations = {p.id: explain(result, p.id, lang) for p in election.projects}
-    return RoundResult(election, result, measure(election, result), explanations, comparison, other)
+    explanations = {p["project_id"]: below.get(p["project_id"]) or explanations[p["project_id"]] for p in round_["projects"]}
+    return RoundResult(election, result, measure(election, result), explanations, comparison, other, votes, least)
 
 
 def round_pabulib(round_: dict, ballots: list[dict[str, int]]) -> str:

@@ -7,6 +7,7 @@ the caller errors that name the file, the key and the fix.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,9 +62,15 @@ def load_rule_file(path: str | Path) -> RuleFile:
     """Read and parse a rule file (thin wrapper over :func:`parse_rule_file`)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except FileNotFoundError:
         raise RuleFileError(p, "file not found", fix="check the path or LINLI_RULES_DIR") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RuleFileError(p, f"not UTF-8 text ({exc.reason} at byte {exc.start})", line=line,
+                            fix="save the file as UTF-8 (in Notepad: Save As, Encoding UTF-8)") from None
     return parse_rule_file(text, p)
 
 
@@ -78,6 +85,8 @@ def need_number(table: dict, key: str, path: str | Path, *, where: str = "", pos
     value = table.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RuleFileError(path, "missing or not a number", field=where + key, fix=f"write {key} = 1")
+    if not math.isfinite(value):
+        raise RuleFileError(path, f"must be a finite number, got {value}", field=where + key, fix=f"write {key} = 1 (not inf or nan)")
     if positive and value <= 0:
         raise RuleFileError(path, f"must be greater than 0, got {value}", field=where + key, fix="use a positive number")
     return value

@@ -42,8 +42,15 @@ class Server:
         query = f"?token={self.token}" if self.token else ""
         return f"http://{shown}:{self.port}/voila/render/{page}.ipynb{query}"
 
+    def home_url(self, host: str) -> str:
+        """The server root: it opens the audience's home page (templates/voila/.../tree-lab.html)."""
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "localhost") else host
+        query = f"?token={self.token}" if self.token else ""
+        return f"http://{shown}:{self.port}/{query}"
+
     def pages(self) -> list[str]:
-        return sorted(p.stem for p in (NOTEBOOKS / self.audience).glob("*.ipynb"))
+        """The audience's pages, home first."""
+        return sorted((p.stem for p in (NOTEBOOKS / self.audience).glob("*.ipynb")), key=lambda p: (p != "home", p))
 
 
 def staff_token(settings: Settings) -> str:
@@ -163,11 +170,15 @@ def serve(settings: Settings, *, debug: bool = False, check_seconds: float = 0.5
     restarts: dict[str, list[float]] = {a: [] for a in AUDIENCES}
     next_try: dict[str, float] = {}
     time.sleep(1)
-    print("\nLinli is running. Pages:")
+    who = {"resident": "residents (tablet)", "staff": "facilitators and staff"}
+    print("\nLinli is running. Start at the two home pages:")
     for s in servers.values():
-        who = "residents (tablet)" if s.audience == "resident" else "facilitators and staff"
+        print(f"  {s.audience + '-home':<14} for {who[s.audience]}: {s.home_url(settings.host)}")
+    print("Every page:")
+    for s in servers.values():
         for page in s.pages():
-            print(f"  {page:<12} for {who}: {s.url(settings.host, page)}")
+            if page != "home":
+                print(f"  {page:<14} for {who[s.audience]}: {s.url(settings.host, page)}")
     print("Press Ctrl-C to stop.\n", flush=True)
     for a, p in procs.items():
         _log(f"{a} server started (pid {p.pid}, port {servers[a].port})")

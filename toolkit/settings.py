@@ -25,6 +25,7 @@
 | LINLI_LOCKOUT_MINUTES | ``15`` | staff login locked this long after 5 wrong attempts in a minute from one address |
 | LINLI_TIANDITU_KEY | unset | Tianditu key: planners' maps offer the Tianditu basemap |
 | LINLI_GAODE_TILES | unset | ``1``: planners' maps offer the Gaode (GCJ-02) basemap |
+| LINLI_TABLET_RESET_SECONDS | ``120`` | a shared vote tablet untouched this long goes back to the code screen (``0``: never) |
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ ENV_VARS = (
     "LINLI_LOCKOUT_MINUTES",
     "LINLI_TIANDITU_KEY",
     "LINLI_GAODE_TILES",
+    "LINLI_TABLET_RESET_SECONDS",
 )
 
 
@@ -85,6 +87,7 @@ class Settings:
     max_kernels_per_client: int = 6
     idle_minutes: float = 30.0
     lockout_minutes: float = 15.0
+    tablet_reset_seconds: float = 120.0
 
 
 def _number(name: str, default: str, kind: type) -> int | float:
@@ -123,4 +126,5 @@ def load_settings() -> Settings:
         max_kernels_per_client=int(_number("LINLI_MAX_KERNELS_PER_CLIENT", "6", int)),
         idle_minutes=float(_number("LINLI_IDLE_MINUTES", "30", float)),
         lockout_minutes=float(_number("LINLI_LOCKOUT_MINUTES", "15", float)),
+        tablet_reset_seconds=float(_number("LINLI_TABLET_RESET_SECONDS", "120", float)),
     )

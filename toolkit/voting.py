@@ -27,9 +27,12 @@ from toolkit.rounds import (
     settings_to_dict,
 )
 from toolkit.rounds.codes import format_code
-from toolkit.store.rounds import BallotRefused
+from toolkit.store.rounds import BallotRefused, CodeConflict
+from toolkit.text import clean_line
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from toolkit.round_results import RoundResult
     from toolkit.rounds import PaperResult
     from toolkit.store import Store
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 REFUSED = {
     "unknown_code": Label("没有这个投票码，请核对后重新输入。", "That voting code does not exist; check it and try again."),
     "used_code": Label("这个投票码已经投过票了，每个码只能用一次。", "This voting code has already been used; each code votes once."),
+    "void_code": Label("这个投票码已作废（已补发新码），请使用新的投票码。", "This voting code was voided (a new one was printed); use the new code."),
     "closed": Label("投票还没开始或已经结束。", "Voting is not open."),
     "rule": Label("选票不符合规则，未被保存：{detail}", "The ballot breaks a rule and was not stored: {detail}"),
 }
@@ -100,12 +104,54 @@ def hasher(round_: dict) -> CodeHasher:
 
 
 def issue_codes(store: "Store", round_id: int, count: int, households: list[str] | None = None) -> list[str]:
-    """Generate ``count`` one-time codes, store their hashes, return the codes (shown once)."""
-    h = hasher(store.round(round_id))
+    """Generate ``count`` one-time codes, store their hashes, return the codes (shown once).
+
+    A household round needs one household per code, each named once and not holding a live code
+    yet (to replace a lost slip use :func:`reprint_code`); the database refuses a second live code
+    for a household whatever calls it."""
+    round_ = store.round(round_id)
+    h = hasher(round_)
+    if round_["voter_unit"] == "household":
+        homes_given = [clean_line(x) if isinstance(x, str) else "" for x in (households or [])]
+        if not homes_given or any(not x for x in homes_given):
+            raise ValidationError({"households": Label("一户一票的投票：每个投票码都要写明住户（每行一户）。",
+                                                       "a household round: give a household for every code (one per line).")})
+        repeated = sorted({x for x in homes_given if homes_given.count(x) > 1})
+        if repeated:
+            raise ValidationError({"households": Label(f"这些住户写了不止一次：{'、'.join(repeated[:5])}",
+                                                       f"these households are listed more than once: {', '.join(repeated[:5])}")})
+        households, count = homes_given, len(homes_given)
     codes = list(generate_codes(count))
     homes = households or [None] * count
-    store.add_voter_codes(round_id, [(h.hash(c), home) for c, home in zip(codes, homes)])
+    try:
+        store.add_voter_codes(round_id, [(h.hash(c), home) for c, home in zip(codes, homes)])
+    except CodeConflict as exc:
+        shown = exc.households[:5]
+        raise ValidationError({"households": Label(f"这些住户已经有投票码：{'、'.join(shown)}。遗失的投票码请用“作废并补发”。",
+                                                   f"these households already have a code: {', '.join(shown)}. For a lost slip use 'void and reprint'.")}) from None
     return [format_code(c) for c in codes]
+
+
+def void_code(store: "Store", round_id: int, *, household: str | None = None, code_text: str | None = None, reason: str = "", actor: str = "facilitator") -> None:
+    """Void an unused code, named by its household or by the code itself (audit-logged)."""
+    from toolkit.errors import StoreError
+
+    if (household is None) == (code_text is None):
+        raise ValidationError({"code": Label("请写明住户或投票码（二选一）。", "name the household or the code (one of them).")})
+    key = hasher(store.round(round_id)).lookup_key(code_text) if code_text is not None else None
+    try:
+        store.void_code(round_id, code_hash=key, household=clean_line(household) if household is not None else None, reason=reason, actor=actor)
+    except StoreError as exc:
+        used = "already voted" in str(exc)
+        raise ValidationError({"code": Label("这个投票码已经投过票，不能作废。", "this code has already voted and cannot be voided.") if used
+                               else Label("没有找到可作废的投票码（住户名或投票码有误，或已作废）。",
+                                          "no live code found to void (check the household or code; it may be voided already).")}) from None
+
+
+def reprint_code(store: "Store", round_id: int, household: str, *, reason: str = "lost", actor: str = "facilitator") -> str:
+    """A lost slip: void the household's unused code and issue a new one; returns the new code."""
+    void_code(store, round_id, household=household, reason=reason, actor=actor)
+    return issue_codes(store, round_id, 1, [household])[0]
 
 
 def ballot_items(ballot: CheckedBallot) -> dict[str, int]:
@@ -147,7 +193,9 @@ def cast(
         )
     except BallotRefused as exc:
         label = REFUSED[exc.reason]
-        raise ValidationError({"code" if exc.reason != "rule" else "ballot": label.format(detail=str(exc)) if exc.reason == "rule" else label}) from None
+        if exc.reason == "rule":  # the database's own words are English: only the en text carries them
+            label = Label(label.zh.format(detail="请返回修改后再试"), label.en.format(detail=str(exc)))
+        raise ValidationError({"code" if exc.reason != "rule" else "ballot": label}) from None
 
 
 def code_problem(store: "Store", round_id: int, code_text: str) -> Label | None:
@@ -164,6 +212,8 @@ def code_problem(store: "Store", round_id: int, code_text: str) -> Label | None:
         return REFUSED["unknown_code"]
     if status == "used" and round_["change_policy"] != "replace":
         return REFUSED["used_code"]
+    if status == "voided":
+        return REFUSED["void_code"]
     return None
 
 
@@ -213,12 +263,24 @@ class Closed:
 
 
 def close_round(store: "Store", round_id: int, *, lang: str = "zh") -> Closed:
-    """Count reconciled paper ballots, close the round, allocate and explain."""
-    count_paper(store, round_id)
-    store.set_round_status(round_id, "closed")
-    closed = results(store, round_id, lang=lang)
-    # Closing the loop (issue 12): outcomes, funded projects and proposers' messages, after
-    # the round's own transaction; idempotent.
+    """Count reconciled paper ballots, close the round, allocate and explain — in one transaction:
+    a paper entry or ballot arriving meanwhile is either counted or refused (the round is closed),
+    never stored uncounted; if the result cannot be computed, the round stays open."""
+    settings = round_settings(store.round(round_id))
+
+    def paper(entries: "pd.DataFrame") -> list[tuple[str, dict[str, int]]]:
+        typed = [PaperEntry(r.serial, r.operator, check_ballot(settings, json.loads(r.content)), resolution=r.role == "resolver")
+                 for r in entries.itertuples()]
+        return [(serial, ballot_items(res.ballot)) for serial, res in reconcile(typed).items() if res.counted and res.ballot is not None]
+
+    def compute(round_: dict, ballots: list[dict[str, int]]) -> Closed:
+        from toolkit.round_results import round_pabulib, round_result
+
+        return Closed(round_result(round_, ballots, lang=lang), round_pabulib(round_, ballots))
+
+    closed = store.close_round(round_id, paper, compute)
+    # Closing the loop (issue 12): outcomes, funded projects and proposers' messages, after the
+    # round's own transaction; idempotent.
     from toolkit.services.feedback import after_round_closed
 
     after_round_closed(store, round_id, closed.result)

@@ -104,6 +104,7 @@ def test_five_tablets_then_close_and_project(servers, browser_db, browser, proje
         desk.page.goto(servers["staff"].url("round-desk", query=f"round={rid}"))
         desk.page.wait_for_selector("button.linli-close-round", timeout=90_000)
         desk.page.click("button.linli-close-round")
+        desk.page.click("button.linli-confirm-yes")  # closing asks first
         desk.page.wait_for_selector("#linli-round-status[data-status='closed']", timeout=30_000)
     finally:
         desk.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import subprocess
 import sys
 
@@ -24,7 +23,8 @@ def score_everything(page, base: int, conflict_on: str | None = None) -> None:
         pid = label.split()[0]
         page.get_by_role("button", name=label, exact=True).click()
         if pid == conflict_on:
-            page.get_by_label(re.compile("利益关系")).check()
+            page.click("button.linli-conflict")
+            page.wait_for_selector("button.linli-conflict:has-text('已申请回避')", timeout=10_000)
         else:
             groups = page.locator(".widget-toggle-buttons")
             for j in range(1, groups.count()):

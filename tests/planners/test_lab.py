@@ -41,7 +41,7 @@ def test_lab_serves_the_planners_notebooks_offline(tmp_path):
         _, listing = _get(f"{base}/api/contents?token={lab.token}")
         names = {item["name"] for item in json.loads(listing)["content"]}
         assert names == {p.name for p in PLANNERS_NOTEBOOKS.iterdir() if not p.name.startswith(".")}
-        assert "README.md" in names
+        assert {"edit-geodata.ipynb", "needs.ipynb", "README.md"} <= names
         # nothing reaches out: no news feed, no update check, no PyPI extension manager
         _, news = _get(f"{base}/lab/api/news?token={lab.token}")
         assert json.loads(news)["news"] == []

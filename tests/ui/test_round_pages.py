@@ -28,9 +28,8 @@ def make_round(ws, kind="knapsack", amount=150_000):
     desk.name.value = "锦绣花园第一轮"
     desk.amount.value = amount
     desk.ballot_type.value = kind
-    for pid, (box, cost, _r) in list(desk.candidates.items())[:5]:
-        box.value = True
-        cost.value = 40_000 + 10_000 * pid
+    for pid in list(desk.candidates)[:5]:
+        desk.table.pick(pid, 40_000 + 10_000 * pid)
     rid = desk.create()
     assert rid is not None, desk.message.value
     return desk, rid
@@ -48,6 +47,8 @@ def test_desk_creates_round_prints_codes_opens_and_closes(ws):
     desk.open_button.click()
     assert ws.store.round(rid)["status"] == "open"
     desk.close_button.click()
+    assert ws.store.round(rid)["status"] == "open"  # not before the confirmation
+    desk.confirm_close.yes.click()
     assert ws.store.round(rid)["status"] == "closed"
 
 
@@ -97,6 +98,7 @@ def test_results_board_hides_counts_until_close_then_explains(ws):
     assert "已投 3 票" in board.turnout.value and "投票结束前不显示得票" in board.summary.value
     assert board.table.value == "" and board.compare.value == "" and board.export.value == ""
     desk.close_button.click()
+    desk.confirm_close.yes.click()
     assert board.tick()
     rows = dict(re.findall(r'data-project="([^"]+)" data-funded="(\d)"', board.table.value))
     assert rows == {"P0001": "1", "P0002": "1", "P0003": "0", "P0004": "0", "P0005": "0"}
@@ -105,6 +107,8 @@ def test_results_board_hides_counts_until_close_then_explains(ws):
 
 def test_paper_desk_double_entry(ws):
     desk, rid = make_round(ws, kind="approval")
+    desk.codes_count.value = 1
+    desk.make_codes()
     desk.open_button.click()
     paper = PaperDesk(ws.store, rid)
     for operator, picks in (("张敏", ["P0001"]), ("刘洋", ["P0001", "P0004"])):
@@ -112,7 +116,9 @@ def test_paper_desk_double_entry(ws):
         for pid in picks:
             paper.editor.toggle(pid)
         assert paper.enter(), paper.message.value
-    assert 'data-status="mismatch"' in paper.state.value and "P0004" in paper.state.value
+    assert 'data-status="mismatch"' in paper.state.value
+    name = paper.settings.project("P0004").name.zh
+    assert f"项目 4. {name}" in paper.state.value and "projects." not in paper.state.value  # a label, not a field id
     assert ws.store.turnout(rid)["ballots"] == 0
     paper.operator.value, paper.serial.value, paper.resolver.value = "王强", "0007", True
     paper.editor.toggle("P0001")
@@ -123,8 +129,8 @@ def test_paper_desk_double_entry(ws):
 def test_one_code_per_household(ws):
     desk = RoundDesk(ws.store, ws.store.proposals_frame(), scrypt_n=2**8)
     desk.voters.value = "household"
-    for pid, (box, cost, _r) in list(desk.candidates.items())[:3]:
-        box.value = True
+    for pid in list(desk.candidates)[:3]:
+        desk.table.pick(pid)
     rid = desk.create()
     assert desk.households.layout.display == "flex"
     desk.households.value = "3栋2单元501\n3栋2单元501\n"
@@ -148,8 +154,8 @@ def test_code_sheet_qr_opens_the_vote_page_when_public_url_is_set(ws):
     from toolkit.rounds.sheets import qr_svg
 
     desk = RoundDesk(ws.store, ws.store.proposals_frame(), scrypt_n=2**8, public_url="http://192.168.1.10:8866")
-    for pid, (box, cost, _r) in list(desk.candidates.items())[:2]:
-        box.value = True
+    for pid in list(desk.candidates)[:2]:
+        desk.table.pick(pid)
     rid = desk.create()
     assert desk.sheet_link() == f"http://192.168.1.10:8866/voila/render/vote.ipynb?round={rid}&code={{code}}"
     desk.codes_count.value = 1

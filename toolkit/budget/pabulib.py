@@ -14,6 +14,7 @@ import csv
 import gc
 import io
 import math
+import re
 import warnings
 from fractions import Fraction
 from os import PathLike
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit.text import one_line
 from toolkit.budget.election import VOTE_TYPES, Ballots, Election, Project
 from toolkit.errors import FileFormatError
 
@@ -31,13 +33,28 @@ class PabulibError(FileFormatError):
     """A ``.pb`` file is malformed; the message names the line and the field and says how to fix it."""
 
 
+# Bounds that keep every sum of costs, budgets and points inside 64-bit integers (10^15 money units is
+# a thousand times any public budget; 10^9 points per vote is far beyond any ballot), and decimals
+# no finer than a billionth.
+MONEY_LIMIT = 10**15
+POINTS_LIMIT = 10**9
+MAX_DECIMALS = 9
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,6})?")
+
+
 def _number(text: str, path: str, line: int, field: str, what: str) -> Fraction:
     raw = text.strip().replace(",", ".")
-    try:
-        value = Fraction(raw)
-    except (ValueError, ZeroDivisionError):
+    if not _PLAIN_NUMBER.fullmatch(raw):  # no fractions like 1/3, no inf or nan
         raise PabulibError(path, f"{what} {text!r} is not a number", line=line, field=field,
-                           fix="write a plain number such as 12000 or 12000.50") from None
+                           fix="write a plain number such as 12000 or 12000.50")
+    value = Fraction(raw)
+    limit = POINTS_LIMIT if field == "points" else MONEY_LIMIT
+    if abs(value) > limit:
+        raise PabulibError(path, f"{what} {text!r} is too large (at most {limit:.0e})", line=line, field=field,
+                           fix=f"write the {what} in a larger unit or check the number (at most {limit:,})")
+    if (value * 10**MAX_DECIMALS).denominator != 1:
+        raise PabulibError(path, f"{what} {text!r} has more than {MAX_DECIMALS} decimal places", line=line, field=field,
+                           fix="round it to at most 9 decimal places")
     if value < 0:
         raise PabulibError(path, f"{what} {text!r} is negative", line=line, field=field,
                            fix="costs, budgets and points must be 0 or more")
@@ -120,6 +137,9 @@ def _parse(text: str, path: str | PathLike[str] = "<string>") -> Election:
         if len(parts) < 2:
             raise PabulibError(path, f"META line {line!r} has no value", line=n, field=parts[0].strip(),
                                fix="write key;value")
+        if any(p.strip() for p in parts[2:]):
+            raise PabulibError(path, f"META line {line!r} has more than one value", line=n, field=parts[0].strip(),
+                               fix="write key;value (quote a value that contains ';')")
         meta[parts[0].strip()] = parts[1].strip()
     for key in ("budget", "vote_type"):
         if key not in meta:
@@ -284,6 +304,10 @@ def _parse_votes_fast(header, lines, first, index, scored) -> tuple[Ballots, int
         if pcoded is None or pcoded.shape != coded.shape or not np.array_equal(np.flatnonzero(pcoded < 0), bounds):
             return None
         points = pcoded[coded >= 0]
+        if points.size and int(points.max()) > POINTS_LIMIT:
+            return None  # the row-by-row reader names the line
+    if id_col >= 0 and len(set(map(str.strip, flat[id_col::width]))) != n:
+        return None  # a repeated voter_id: the row-by-row reader names the line
     others = [c for c in range(width) if c not in (vote_col, points_col, id_col)]
     ballots = Ballots(
         indptr=indptr, items=items, points=points,
@@ -387,7 +411,9 @@ def _parse_votes(path, header, rows, index, scored) -> tuple[Ballots, int]:
         flat = ",".join(p for p, n in zip(pts_text, lengths) if n).split(",") if lengths.sum() else []
         try:
             points = np.array([int(t) for t in flat], dtype=np.int64)
-        except ValueError:
+            if points.size and int(points.max()) > POINTS_LIMIT:
+                raise ValueError("too large: checked number by number below")
+        except (ValueError, OverflowError):
             values = []
             for k in range(len(votes)):
                 for t in (pts_text[k].split(",") if lengths[k] else []):
@@ -399,6 +425,13 @@ def _parse_votes(path, header, rows, index, scored) -> tuple[Ballots, int]:
             raise PabulibError(path, "negative points", line=rows[k][0], field="points",
                                fix="points must be 0 or more")
     others = [c for c in range(width) if c not in (vote_col, points_col, id_col)]
+    if id_col >= 0:
+        first: dict[str, int] = {}
+        for k, vid in enumerate(map(str.strip, columns[id_col])):
+            if vid in first:
+                raise PabulibError(path, f"voter_id {vid!r} already used on line {rows[first[vid]][0]}", line=rows[k][0],
+                                   field="voter_id", fix="give every vote its own voter_id (a voter votes once)")
+            first[vid] = k
     ballots = Ballots(
         indptr=indptr, items=items, points=points,
         voter_ids=tuple(map(str.strip, columns[id_col])) if id_col >= 0 else tuple(map(str, range(len(split)))),
@@ -433,10 +466,22 @@ def _fmt_number(units: int, scale: int) -> str:
     return f"{text[:-digits]}.{text[-digits:]}"
 
 
+class _OneLineWriter:
+    """A ``;`` CSV writer whose every cell is one line: line breaks and other control characters in
+    titles become a space (a ``.pb`` file is read line by line), ``;`` and quotes are quoted."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._w = csv.writer(out, delimiter=";", lineterminator="\n")
+
+    def writerow(self, row: list) -> None:
+        self._w.writerow([one_line(c) if isinstance(c, str) else c for c in row])
+
+
 def format_pabulib(election: Election) -> str:
-    """The ``.pb`` text of an election; ``parse_pabulib(format_pabulib(e))`` gives ``e`` back."""
+    """The ``.pb`` text of an election; ``parse_pabulib(format_pabulib(e))`` gives ``e`` back
+    (each control character in a text field comes back as a space: :func:`toolkit.text.one_line`)."""
     out = io.StringIO()
-    w = csv.writer(out, delimiter=";", lineterminator="\n")
+    w = _OneLineWriter(out)
     out.write("META\n")
     w.writerow(["key", "value"])
     meta = dict(election.meta)

@@ -191,3 +191,53 @@ def changed_report(store: Store, version: int) -> list[dict]:
                         "before": old, "after": now["compound_id"], "status": now["status"],
                         "candidates": now["candidates"], "decided_by": now["decided_by"]})
     return sorted(out, key=lambda r: (r["kind"], int(r["record_id"]) if r["record_id"].isdigit() else r["record_id"]))
+
+
+def funded_projects(store: Store) -> Any:
+    """Round projects funded by closed rounds: round_id, project_id, name, cost_fen, proposal_id, lon, lat."""
+    import pandas as pd
+
+    from toolkit.voting import results
+
+    rows = []
+    for round_ in store.rounds():
+        if round_["status"] != "closed":
+            continue
+        selected = set(results(store, round_["id"]).result.allocation.selected)
+        for p in store.round(round_["id"])["projects"]:
+            if p["project_id"] in selected:
+                rows.append({"round_id": round_["id"], "project_id": p["project_id"], "name": p["name"],
+                             "cost_fen": p["cost_fen"], "proposal_id": p.get("proposal_id"), "lon": p.get("lon"), "lat": p.get("lat")})
+    return pd.DataFrame(rows, columns=["round_id", "project_id", "name", "cost_fen", "proposal_id", "lon", "lat"])
+
+
+def export_for_qgis(store: Store, path: str | Path, *, draft_id: int | None = None, geodata: str | Path | None = None) -> list[str]:
+    """One GeoPackage for QGIS: current version, the draft (default: the newest open one), proposals
+    (public fields only) and funded projects, each layer with its QML style."""
+    from toolkit.geodata.qgis import export_geopackage
+
+    base = ensure_baseline(store, geodata)
+    if draft_id is None:
+        open_ = [d for d in stored.drafts(store) if d["base_version"] == base]
+        draft_id = open_[-1]["id"] if open_ else None
+    proposals = store.proposals_frame()  # public columns only (no contact)
+    # placed by hand (no map position): shown at their compound's representative point, marked so
+    proposals["position"] = ["map" if lon == lon and lon is not None else "compound" for lon in proposals["lon"]]
+    district = published_district(store, base)
+    points = {cid: g.representative_point() for cid, g in zip(district.compounds["id"], district.compounds.geometry.values)}
+    for i in proposals.index[proposals["position"] == "compound"]:
+        pt = points.get(proposals.at[i, "compound_id"])
+        if pt is not None:
+            proposals.at[i, "lon"], proposals.at[i, "lat"] = pt.x, pt.y
+    return export_geopackage(path, stored.version_rows(store, base),
+                             draft=stored.draft_rows(store, draft_id) if draft_id else None,
+                             proposals=proposals, funded=funded_projects(store))
+
+
+def import_from_qgis(store: Store, draft_id: int, path: str | Path, *, prefix: str = "draft_", actor: str = "planner") -> int:
+    """Replace the draft's three levels with the layers ``<prefix>streets`` … of a GeoPackage
+    (as exported and edited in QGIS; ``prefix=""`` takes the version layers)."""
+    total = 0
+    for level in ("streets", "communities", "compounds"):
+        total += import_into_draft(store, draft_id, path, level, layer=prefix + level, actor=actor)
+    return total

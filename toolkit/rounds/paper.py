@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from toolkit.errors import ValidationError
 from toolkit.labels import Label
 from toolkit.rounds.ballots import CheckedBallot
+from toolkit.text import has_control
 
 STATUSES = ("agreed", "mismatch", "resolved", "waiting")
 COUNTED = ("agreed", "resolved")
@@ -43,6 +44,10 @@ class PaperEntry:
             errors["serial"] = Label("请填写纸质选票编号", "enter the paper ballot's serial number")
         if not isinstance(self.operator, str) or not self.operator.strip():
             errors["operator"] = Label("请填写录入员", "enter the operator")
+        for name in ("serial", "operator"):
+            value = getattr(self, name)
+            if isinstance(value, str) and has_control(value.strip()):
+                errors[name] = Label("只能写一行，不能有换行、制表符等控制字符", "one line only, without line breaks, tabs or other control characters")
         if not isinstance(self.ballot, CheckedBallot):
             errors["ballot"] = Label("选票尚未检查", "the ballot has not been checked")
         if errors:

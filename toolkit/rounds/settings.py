@@ -107,6 +107,7 @@ class RoundSettings:
     rule: str = "greedy-votes"
     voters: str = "code"
     change_policy: str = "none"
+    min_support: int = 1  # a project with fewer votes is not funded; 0 = pabutools' semantics
 
     def __post_init__(self) -> None:
         problems = settings_problems(self)
@@ -138,6 +139,9 @@ def settings_problems(s: RoundSettings) -> dict[str, Label]:
     budget = sum(f.amount_fen for f in s.funds if isinstance(f, Fund) and is_int(f.amount_fen))
     n_projects = len(s.projects) if isinstance(s.projects, tuple) else 0
     out.update(_ballot_problems(s.ballot, n_projects, budget))
+    out.update(_affordable_problems(s.projects, budget))
+    if not is_int(s.min_support) or s.min_support < 0:
+        out["min_support"] = _label("nav.desk.min_support_bad")
     if not isinstance(s.rule, str) or not RULE_SPEC_PATTERN.match(s.rule):
         out["rule"] = Label("分配规则应写成“规则[:效用[:补足]]”，例如 greedy-votes 或 mes:cost:add1-greedy",
                             "write the rule as rule[:utility[:completion]], e.g. greedy-votes or mes:cost:add1-greedy")
@@ -181,6 +185,25 @@ def _projects_problems(projects: Any) -> dict[str, Label]:
                   and -180 <= loc[0] <= 180 and -90 <= loc[1] <= 90)
             if not ok:
                 out[where + ".location"] = Label("位置应为（经度, 纬度），WGS-84", "the location is (longitude, latitude) in WGS-84")
+    return out
+
+
+def _label(key: str, **kw: object) -> Label:
+    from toolkit.i18n import text
+
+    return Label(text(key, "zh", **kw), text(key, "en", **kw))
+
+
+def _affordable_problems(projects: Any, budget: int) -> dict[str, Label]:
+    """A candidate dearer than the whole fund can never be funded: refused, with the numbers."""
+    if not budget or not isinstance(projects, tuple):
+        return {}
+    out: dict[str, Label] = {}
+    for i, p in enumerate(projects, start=1):
+        if isinstance(p, Project) and is_int(p.cost_fen) and p.cost_fen > budget and _label_ok(p.name):
+            out[f"projects[{i}].cost_fen"] = Label(
+                _label("nav.desk.too_dear", name=p.name.zh, cost=yuan(p.cost_fen), fund=yuan(budget)).zh,
+                _label("nav.desk.too_dear", name=p.name.en, cost=yuan(p.cost_fen), fund=yuan(budget)).en)
     return out
 
 
@@ -281,6 +304,7 @@ def settings_to_dict(s: RoundSettings) -> dict:
                       "location": list(p.location) if p.location is not None else None} for p in s.projects],
         "funds": [{"id": f.id, "name": [f.name.zh, f.name.en], "amount_fen": f.amount_fen} for f in s.funds],
         "ballot": ballot, "rule": s.rule, "voters": s.voters, "change_policy": s.change_policy,
+        "min_support": s.min_support,
     }
 
 
@@ -309,7 +333,8 @@ def settings_from_dict(data: Mapping) -> RoundSettings:
         ballot = BALLOT_TYPES[kind](**bdata)
         return RoundSettings(data["id"], label(data["name"], "name"), projects, funds, ballot,
                              data.get("rule", "greedy-votes"), data.get("voters", "code"),
-                             data.get("change_policy", "none"))
+                             data.get("change_policy", "none"),
+                             data.get("min_support", 0))  # rounds stored before the setting: pabutools' semantics
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValidationError({"settings": Label(f"设置缺项或格式不对：{exc}", f"settings missing a field or malformed: {exc}")}) from None
 

@@ -18,6 +18,8 @@ Design decisions
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -86,6 +88,8 @@ def _weight(table: dict, key: str, path, where: str) -> Fraction:
     value = table.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise RuleFileError(path, "missing or not a number", field=where + key, fix=f"write {key} = 1")
+    if not math.isfinite(value):
+        raise RuleFileError(path, f"must be a finite number, got {value}", field=where + key, fix=f"write {key} = 1 (not inf)")
     if value < 0:
         raise RuleFileError(path, f"must not be negative, got {value}", field=where + key, fix="use 0 or a positive number")
     return exact(value)
@@ -103,6 +107,8 @@ def rubric_from(rf: RuleFile) -> Rubric:
         or not scale[0] < scale[1]
     ):
         raise RuleFileError(path, f"must be two numbers, low then high, got {scale!r}", field="scale", fix="write scale = [0, 10]")
+    if not all(math.isfinite(v) for v in scale):
+        raise RuleFileError(path, f"must be two finite numbers, got {scale!r}", field="scale", fix="write scale = [0, 10] (not inf or nan)")
     criteria: list[Criterion] = []
     seen: set[str] = set()
     for i, entry in enumerate(need_list(data, "criteria", path)):

@@ -41,6 +41,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from toolkit.spreadsheets import read_cell, safe_cell
 from toolkit.errors import FileFormatError
 from toolkit.scoring.rubric import Rubric, exact
 
@@ -256,7 +257,7 @@ def parse_score_csv(text: str, path: str | PathLike[str] = "<string>") -> list[t
             value = _fraction(get["value"])
             if value is None:
                 raise FileFormatError(path, f"value {get['value']!r} is not a number", line=line, field="value", fix="write a number such as 7 or 7.5")
-        out.append((line, ScoreRow(get["scorer"], get["tier"], get["project"], get["criterion"], value, flag == "1")))
+        out.append((line, ScoreRow(read_cell(get["scorer"]), read_cell(get["tier"]), read_cell(get["project"]), read_cell(get["criterion"]), value, flag == "1")))
     return out
 
 
@@ -279,7 +280,9 @@ def format_score_csv(rows: Iterable[ScoreRow] | pd.DataFrame) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
-        writer.writerow([r.scorer, r.tier, r.project, r.criterion, "" if r.value is None else format_value(r.value), "1" if r.conflict else "0"])
+        # Text cells that a spreadsheet would run as formulas get a leading apostrophe; read back by parse_score_csv.
+        writer.writerow([safe_cell(r.scorer), safe_cell(r.tier), safe_cell(r.project), safe_cell(r.criterion),
+                         "" if r.value is None else format_value(r.value), "1" if r.conflict else "0"])
     return buffer.getvalue()
 
 

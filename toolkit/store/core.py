@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, create_engine, event, func, select
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from toolkit.errors import StoreError
+from toolkit.errors import StoreError, StoreUnavailable
 from toolkit.store import migrations, schema
 from toolkit.store.panels import PanelsMixin
 from toolkit.store.plans import PlansMixin
@@ -46,8 +46,8 @@ def make_engine(db: str | Path) -> Engine:
     url = make_url(database_url(db))
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if url.database:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        private_file(Path(url.database))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None})
 
     @event.listens_for(engine, "connect")
@@ -57,6 +57,7 @@ def make_engine(db: str | Path) -> Engine:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: no old rows left in the file
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -69,8 +70,43 @@ def make_engine(db: str | Path) -> Engine:
     return engine
 
 
+def private_file(path: Path) -> None:
+    """Create the database file owner-only (0600) in an owner-only folder (0700) when Linli makes
+    them, and take group/other access away from an existing database file and its -wal/-shm."""
+    import os
+
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        parent.chmod(0o700)  # mkdir's mode is filtered by the umask
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if p.exists() and p.stat().st_mode & 0o077 and p.stat().st_uid == os.getuid():
+                p.chmod(0o600)
+        except OSError:  # not ours to change: leave it
+            pass
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    """Translate the driver's operational errors into :class:`StoreUnavailable` (one exception family)."""
+    try:
+        yield
+    except OperationalError as exc:
+        text = str(exc.orig).lower()
+        reason = "busy" if "locked" in text or "busy" in text else "readonly" if "readonly" in text or "read-only" in text else "down"
+        raise StoreUnavailable(reason, str(exc.orig).splitlines()[0]) from None
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def today() -> str:
+    """The day only (UTC): what ballots and spent codes record, so their times cannot be matched."""
+    return datetime.now(timezone.utc).date().isoformat()
 
 
 @dataclass(frozen=True)
@@ -92,19 +128,26 @@ class Store(PanelsMixin, ScreeningMixin, RoundsMixin, PlansMixin):
     # -- transactions -----------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
-        with self.engine.connect().execution_options(linli_write=True) as conn:
-            with conn.begin():
-                yield conn
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite). A database that is locked past the
+        busy timeout, read-only or unreachable raises :class:`StoreUnavailable`."""
+        with _unavailable():
+            with self.engine.connect().execution_options(linli_write=True) as conn:
+                with conn.begin():
+                    yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            with conn.begin():
-                yield conn
+        with _unavailable():
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    yield conn
 
     def migrate(self) -> list[int]:
-        """Apply pending migrations in order; return the versions applied."""
+        """Apply pending migrations in order; return the versions applied. Looks first with a read,
+        so opening a page needs no write lock when the schema is current."""
+        with self.read() as conn:
+            if not migrations.pending(conn):
+                return []
         applied = []
         with self.write() as conn:
             for m in migrations.pending(conn):
@@ -138,13 +181,23 @@ class Store(PanelsMixin, ScreeningMixin, RoundsMixin, PlansMixin):
         ``units`` are dicts with id, level, name, name_en, parent_id, parents before children.
         Returns how many rows were added or changed (0 when already in step).
         """
+        wanted = [
+            (table, [{"id": c.id, "label_zh": c.label.zh, "label_en": c.label.en, "rules_ref": rules.ref} for c in choices], "reference")
+            for table, choices in ((schema.categories, rules.categories), (schema.channels, rules.channels))
+        ] + [(schema.units, units, "geography")]
+        with self.read() as conn:  # usually in step already: then a page opens without the write lock
+            if all(self._in_step(conn, table, rows) for table, rows, _what in wanted):
+                return 0
         changed = 0
         with self.write() as conn:
-            for table, choices in ((schema.categories, rules.categories), (schema.channels, rules.channels)):
-                rows = [{"id": c.id, "label_zh": c.label.zh, "label_en": c.label.en, "rules_ref": rules.ref} for c in choices]
-                changed += self._upsert(conn, table, rows, "reference")
-            changed += self._upsert(conn, schema.units, units, "geography")
+            for table, rows, what in wanted:
+                changed += self._upsert(conn, table, rows, what)
         return changed
+
+    @staticmethod
+    def _in_step(conn: Connection, table: Any, rows: list[dict]) -> bool:
+        existing = {r["id"]: dict(r) for r in conn.execute(select(table)).mappings()}
+        return all(existing.get(row["id"]) == row for row in rows)
 
     def _upsert(self, conn: Connection, table: Any, rows: list[dict], what: str) -> int:
         existing = {r["id"]: dict(r) for r in conn.execute(select(table)).mappings()}
@@ -216,8 +269,8 @@ class Store(PanelsMixin, ScreeningMixin, RoundsMixin, PlansMixin):
                 if found is not None:
                     return Stored(found["id"], found["receipt_code"], False)
                 if "receipt_code" not in str(exc.orig) or receipt_code is not None:
-                    raise StoreError(f"the database refused the proposal: {exc.orig}") from None
-        raise StoreError("could not find a free receipt code after 5 tries")
+                    raise StoreError(f"the database refused the proposal: {exc.orig}", key="refused") from None
+        raise StoreError("could not find a free receipt code after 5 tries", key="refused")
 
     @staticmethod
     def _by_submission(conn: Connection, submission_id: str) -> Any:

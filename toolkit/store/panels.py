@@ -89,7 +89,10 @@ class PanelsMixin:
                     return False
                 reviewer = conn.execute(select(schema.reviewers).where(schema.reviewers.c.id == reviewer_id)).mappings().first()
                 if reviewer is None:
-                    raise StoreError("unknown reviewer")
+                    raise StoreError("unknown reviewer", key="sheet_reviewer")
+                pp = schema.panel_projects
+                if not conn.execute(select(pp.c.project_id).where(pp.c.panel_id == reviewer["panel_id"], pp.c.project_id == str(project_id))).first():
+                    raise StoreError(f"project {project_id!r} is not in panel {reviewer['panel_id']}: choose one of the panel's projects", key="sheet_project")
                 sheet_id = conn.execute(
                     schema.score_sheets.insert().values(
                         panel_id=reviewer["panel_id"],
@@ -107,10 +110,12 @@ class PanelsMixin:
         except IntegrityError as exc:
             text = str(exc.orig)
             if "locked" in text:
-                raise StoreError("this panel is locked: all sheets are in") from None
+                raise StoreError("this panel is locked: all sheets are in", key="sheet_locked") from None
             if "uq_sheet_per_reviewer_project" in text or "UNIQUE constraint failed: score_sheets.reviewer_id" in text:
-                raise StoreError("this reviewer already submitted a sheet for this project") from None
-            raise StoreError(f"the database refused the sheet: {exc.orig}") from None
+                raise StoreError("this reviewer already submitted a sheet for this project", key="sheet_twice") from None
+            if "scale" in text:
+                raise StoreError(f"the database refused the sheet: {exc.orig}", key="sheet_scale") from None
+            raise StoreError(f"the database refused the sheet: {exc.orig}", key="refused") from None
 
     def lock_panel(self, panel_id: int, *, actor: str = "facilitator") -> bool:
         """Lock a panel (no more sheets). Returns False if it was already locked."""

@@ -49,7 +49,8 @@ class PlansMixin:
                 )
                 self._audit(conn, actor, "propose", "plan", str(plan_id), {"round": round_no, "note": note})  # type: ignore[attr-defined]
         except IntegrityError as exc:
-            raise StoreError(f"the database refused the plan version: {exc.orig}") from None
+            key = "plan_final" if "final" in str(exc.orig) else "refused"
+            raise StoreError(f"the database refused the plan version: {exc.orig}", key=key) from None
 
     def add_plan_comment(self, plan_id: int, round_no: int, line_id: str, author: str, text: str) -> None:
         from toolkit.store.core import now_iso
@@ -59,7 +60,8 @@ class PlansMixin:
                 conn.execute(schema.plan_comments.insert().values(plan_id=plan_id, round_no=round_no, line_id=line_id, author=author, text=text, created_at=now_iso()))
                 self._audit(conn, author, "comment", "plan", str(plan_id), {"line": line_id, "round": round_no})  # type: ignore[attr-defined]
         except IntegrityError as exc:
-            raise StoreError(f"the database refused the comment: {exc.orig}") from None
+            key = "plan_final" if "final" in str(exc.orig) else "refused"
+            raise StoreError(f"the database refused the comment: {exc.orig}", key=key) from None
 
     def freeze_plan(self, plan_id: int, *, actor: str = "facilitator") -> None:
         from toolkit.store.core import now_iso
@@ -68,5 +70,5 @@ class PlansMixin:
             p = schema.plans
             done = conn.execute(p.update().where(p.c.id == plan_id, p.c.frozen_at.is_(None)).values(frozen_at=now_iso())).rowcount
             if not done:
-                raise StoreError("the plan is already final")
+                raise StoreError("the plan is already final", key="plan_final")
             self._audit(conn, actor, "freeze", "plan", str(plan_id), {})  # type: ignore[attr-defined]

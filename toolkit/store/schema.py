@@ -224,6 +224,7 @@ rounds = Table(
     Column("created_at", String(40), nullable=False),
     Column("opened_at", String(40), nullable=True),
     Column("closed_at", String(40), nullable=True),
+    Column("allow_blank", Integer, nullable=False, server_default="0"),  # migration 10: 1 = empty ballots count
     CheckConstraint("budget_fen > 0", name="ck_rounds_budget"),
     CheckConstraint("ballot_type IN ('approval', 'knapsack', 'cumulative', 'ranking')", name="ck_rounds_ballot_type"),
     CheckConstraint("0 <= min_picks AND min_picks <= max_picks", name="ck_rounds_picks"),
@@ -258,19 +259,22 @@ voter_codes = Table(
     Column("household", Text, nullable=True),
     Column("used_at", String(40), nullable=True),
     Column("ballot_id", Integer, nullable=True),  # only for change_policy 'replace'; never shown on a page
+    Column("voided_at", String(40), nullable=True),  # migration 11: a voided code never votes
 )
 
 ballots = Table(
     "ballots",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Random ids (migration 10 on): a ballot's id says nothing about when it arrived.
+    Column("id", Integer, primary_key=True, autoincrement=False),
     Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
     Column("submission_id", String(64), nullable=False, unique=True),
     Column("receipt", String(16), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("assisted_by", Text, nullable=True),
     Column("superseded", Integer, nullable=False, default=0),
-    Column("created_at", String(40), nullable=False),
+    Column("created_at", String(40), nullable=False),  # the day only (migration 10 on)
+    Column("sealed", Integer, nullable=False, server_default="0"),  # migration 10: items complete and checked
     CheckConstraint("channel IN ('tablet', 'paper', 'assisted')", name="ck_ballots_channel"),
     CheckConstraint("(channel = 'assisted') = (assisted_by IS NOT NULL)", name="ck_ballots_assisted"),
     CheckConstraint("superseded IN (0, 1)", name="ck_ballots_superseded"),
@@ -279,7 +283,7 @@ ballots = Table(
 ballot_items = Table(
     "ballot_items",
     metadata,
-    Column("ballot_id", Integer, ForeignKey("ballots.id"), primary_key=True),
+    Column("ballot_id", Integer, ForeignKey("ballots.id"), primary_key=True, autoincrement=False),
     Column("project_id", String(64), primary_key=True),
     Column("value", Integer, nullable=False),  # 1 (approval/knapsack), points, or rank position (1 = first)
     CheckConstraint("value >= 1", name="ck_ballot_items_value"),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from toolkit.errors import StoreError
+from toolkit.errors import ScreeningConflict, StoreError
 from toolkit.store import schema
 
 if TYPE_CHECKING:
@@ -28,7 +28,9 @@ class ScreeningMixin:
             return [r[0] for r in conn.execute(query)]
 
     def record_screening(self, proposal_id: int, decision: "ScreeningDecision", ticket: "Ticket", *, actor: str = "facilitator") -> bool:
-        """Store a decision once; False if this proposal was already screened."""
+        """Store a decision once. The same decision again from the same desk returns False (a resend);
+        any other decision on an already screened proposal raises :class:`ScreeningConflict` naming
+        who decided it and when — a second desk's decision is never dropped without a word."""
         from toolkit.store.core import now_iso
 
         r = decision.redirect
@@ -51,16 +53,31 @@ class ScreeningMixin:
             "decided_at": now_iso(),
             "decided_by": actor,
         }
+        d = schema.screening_decisions
         try:
             with self.write() as conn:  # type: ignore[attr-defined]
-                d = schema.screening_decisions
-                if conn.execute(select(d.c.proposal_id).where(d.c.proposal_id == row["proposal_id"])).first():
+                if self._earlier_decision(conn, row) is not None:
                     return False
                 conn.execute(d.insert().values(**row))
                 self._audit(conn, actor, "screen", "proposal", str(proposal_id), row)  # type: ignore[attr-defined]
             return True
         except IntegrityError as exc:
+            with self.read() as conn:  # type: ignore[attr-defined]  (PostgreSQL: the other desk committed first)
+                if self._earlier_decision(conn, row) is not None:
+                    return False
             raise StoreError(f"the database refused the screening decision: {exc.orig}") from None
+
+    @staticmethod
+    def _earlier_decision(conn, row: dict) -> bool | None:
+        """None when the proposal is unscreened; True for the same decision by the same desk;
+        raises ScreeningConflict for anything else."""
+        d = schema.screening_decisions
+        old = conn.execute(select(d.c.outcome, d.c.code, d.c.decided_by, d.c.decided_at).where(d.c.proposal_id == row["proposal_id"])).first()
+        if old is None:
+            return None
+        if (old.outcome, old.code, old.decided_by) == (row["outcome"], row["code"], row["decided_by"]):
+            return True
+        raise ScreeningConflict(row["proposal_id"], old.decided_by, old.decided_at, old.outcome, old.code)
 
     def screening_frame(self) -> "pd.DataFrame":
         """Every decision with the proposal's title and receipt code."""

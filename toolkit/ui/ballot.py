@@ -4,15 +4,17 @@ controls it shares with paper entry. Rules are checked live for guidance and aga
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from toolkit.errors import ValidationError
+from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
 from toolkit.markup import escape, yuan
 from toolkit.proposals import new_submission_id
+from toolkit.ui.tablets import error_text, tt
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -22,6 +24,12 @@ if TYPE_CHECKING:
 def _t(lang: str, key: str, **kw: object) -> str:
     label = T[key]
     return (label.format(**kw) if kw else label).get(lang)
+
+
+def project_numbers(settings: "RoundSettings") -> dict[str, int]:
+    """The number each candidate carries on its card and on its map marker (1, 2, … in the
+    round's order): one source for both."""
+    return {p.id: n for n, p in enumerate(settings.projects, start=1)}
 
 
 class BallotEditor:
@@ -34,9 +42,11 @@ class BallotEditor:
         self.points: dict[str, w.BoundedIntText] = {}
         self.buttons: dict[str, w.Button] = {}
         cards = []
-        for n, p in enumerate(settings.projects, start=1):
+        numbers = project_numbers(settings)
+        for p in settings.projects:
+            n = numbers[p.id]
             head = w.HTML(
-                f'<div class="linli-card-title"><b>{n}. {escape(p.name.get(lang))}</b></div>'
+                f'<div class="linli-card-title" data-project="{escape(p.id)}" data-number="{n}"><b><span class="linli-card-number">{n}</span>. {escape(p.name.get(lang))}</b></div>'
                 f'<div class="linli-hint">{escape(_t(lang, "card_cost", cost=yuan(p.cost_fen)))}</div>'
                 f'<div class="linli-hint">{escape(p.description.get(lang))}</div>'
             )
@@ -116,24 +126,32 @@ class BallotEditor:
         self._label_buttons()
 
 
-def candidates_map(settings: "RoundSettings", district: Any) -> w.Widget:
-    """A small map of the candidates, numbered as the cards are (numbers only: no user text)."""
+def candidates_map(settings: "RoundSettings", district: Any, lang: str = "zh") -> w.Widget:
+    """A small map of the candidates, numbered as the cards are, with compound names and a legend."""
     import ipyleaflet
 
     from toolkit import maps
+    from toolkit.ui.tablets import map_legend
 
-    m = maps.base_map(district, height_px=320, width_px=900)
-    for n, p in enumerate(settings.projects, start=1):
+    m = maps.base_map(district, height_px=320, width_px=900, labels_lang=lang, legend=map_legend(lang, (tt("tablets.map.candidate", lang), "#b71c1c", "pin")))
+    numbers = project_numbers(settings)
+    for p in settings.projects:
         if p.location is None:
             continue
         lon, lat = p.location
-        icon = ipyleaflet.DivIcon(html=f'<div class="linli-pin">{n}</div>', icon_size=[30, 30], icon_anchor=[15, 15])
+        n = numbers[p.id]
+        icon = ipyleaflet.DivIcon(html=f'<div class="linli-pin" data-project="{escape(p.id)}" data-number="{n}">{n}</div>', icon_size=[30, 30], icon_anchor=[15, 15])
         m.add(ipyleaflet.Marker(location=(lat, lon), icon=icon, draggable=False))
     return m
 
 
 class VotePage:
-    """Code → ballot (live meter, plain messages) → review → confirm → receipt."""
+    """Code → ballot (live meter, plain messages) → review → confirm → receipt → next voter.
+
+    Shared tablets: "下一位" after the receipt resets the page at once; after ``idle_seconds``
+    without a touch (any widget interaction) the page goes back to the code screen, never in the
+    middle of a confirmed submit. The grid-worker field appears only in the assisted mode
+    (a toggle "工作人员协助")."""
 
     def __init__(
         self,
@@ -143,12 +161,19 @@ class VotePage:
         *,
         lang: str = "zh",
         district: Any = None,
+        idle_seconds: float = 120.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings, self.code_problem, self.cast, self.lang = settings, code_problem, cast, lang
+        self.idle_seconds, self.clock = idle_seconds, clock
+        self.last_touch = clock()
+        self.submitting = False
+        self.resets = 0
         self.code: str | None = None
         self.submission_id = new_submission_id()
         self.code_box = w.Text(placeholder=_t(lang, "vote_code_ph"), continuous_update=False, layout=w.Layout(width="360px"))
-        self.start = w.Button(description=_t(lang, "vote_start"), button_style="primary", layout=w.Layout(width="200px", height="52px"))
+        self.code_box.observe(lambda _c: self.touch(), names=["value"])
+        self.start = w.Button(description=_t(lang, "vote_start"), button_style="primary", layout=w.Layout(width="auto", min_width="200px", height="auto", min_height="52px"))
         self.start.add_class("linli-start")
         self.start.on_click(lambda _b: self.enter_code(self.code_box.value))
         self.code_error = w.HTML()
@@ -160,39 +185,72 @@ class VotePage:
 
         self.editor = BallotEditor(settings, lang=lang, on_change=self._update)
         self.meter = w.HTML()
+        self.why_disabled = w.HTML()
+        self.assist_toggle = w.ToggleButton(value=False, description=tt("tablets.vote.assist", lang), layout=w.Layout(width="auto", height="auto", min_height="48px"))
+        self.assist_toggle.add_class("linli-assist-toggle")
+        self.assist_toggle.observe(lambda _c: self._show_assisted(), names=["value"])
         self.assisted = w.Text(description=_t(lang, "assisted"), style={"description_width": "initial"}, continuous_update=False, layout=w.Layout(width="560px"))
-        self.review_button = w.Button(description=_t(lang, "review"), button_style="danger", layout=w.Layout(width="100%", height="60px"))
+        self.assisted.add_class("linli-assisted-name")
+        self.assisted.observe(lambda _c: self.touch(), names=["value"])
+        self.review_button = w.Button(description=_t(lang, "review"), button_style="danger", layout=w.Layout(width="auto", min_width="260px", height="auto", min_height="60px"))
         self.review_button.add_class("linli-review")
         self.review_button.on_click(lambda _b: self.review())
         self.error = w.HTML()
-        parts: list[w.Widget] = [self.meter]
+        # The meter, the reason a disabled "next" is disabled, and the button itself stay in
+        # sight while the list scrolls (linli.css: .linli-sticky-bar).
+        self.bar = w.HBox([w.VBox([self.meter, self.why_disabled], layout=w.Layout(flex="1 1 auto")), self.review_button], layout=w.Layout(align_items="center"))
+        self.bar.add_class("linli-sticky-bar")
+        parts: list[w.Widget] = []
         if district is not None and any(p.location for p in settings.projects):
-            parts.append(candidates_map(settings, district))
-        self.ballot = w.VBox([*parts, self.editor.root, self.assisted, self.error, self.review_button])
+            parts.append(candidates_map(settings, district, lang))
+        self.ballot = w.VBox([self.bar, *parts, self.editor.root, self.error, self.assist_toggle, self.assisted])
+        self.ballot.add_class("linli-ballot")
         self.summary = w.HTML()
-        self.confirm_button = w.Button(description=_t(lang, "confirm_vote"), button_style="danger", layout=w.Layout(width="300px", height="60px"))
+        self.confirm_button = w.Button(description=_t(lang, "confirm_vote"), button_style="danger", layout=w.Layout(width="auto", min_width="300px", height="auto", min_height="60px"))
         self.confirm_button.add_class("linli-confirm-vote")
         self.confirm_button.on_click(lambda _b: self.confirm())
-        self.back_button = w.Button(description=_t(lang, "back_edit"), layout=w.Layout(width="200px", height="60px"))
-        self.back_button.on_click(lambda _b: self._show("ballot"))
+        self.back_button = w.Button(description=_t(lang, "back_edit"), layout=w.Layout(width="auto", min_width="200px", height="auto", min_height="60px"))
+        self.back_button.on_click(lambda _b: (self.touch(), self._show("ballot")))
         self.confirm_error = w.HTML()
         self.review_box = w.VBox([self.summary, self.confirm_error, w.HBox([self.confirm_button, self.back_button])])
         self.receipt = w.HTML()
-        self.root = w.VBox([heading, self.login, self.ballot, self.review_box, self.receipt])
+        self.next_button = w.Button(description=tt("tablets.vote.next_voter", lang), button_style="primary", layout=w.Layout(width="auto", min_width="300px", height="auto", min_height="64px"))
+        self.next_button.add_class("linli-next-voter")
+        self.next_button.on_click(lambda _b: self.next_voter())
+        self.receipt_box = w.VBox([self.receipt, self.next_button])
+        self.root = w.VBox([heading, self.login, self.ballot, self.review_box, self.receipt_box])
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
+        self.root.add_class("linli-vote")
+        self.root.add_class(f"linli-lang-{lang}")
+        self.screen = "login"
         self._show("login")
+        self._show_assisted()
         self._update()
 
+    def touch(self) -> None:
+        """A person did something: the idle clock starts again."""
+        self.last_touch = self.clock()
+
     def _show(self, screen: str) -> None:
-        for name, box in (("login", self.login), ("ballot", self.ballot), ("review", self.review_box), ("receipt", self.receipt)):
+        self.screen = screen
+        for name, box in (("login", self.login), ("ballot", self.ballot), ("review", self.review_box), ("receipt", self.receipt_box)):
             box.layout.display = "flex" if name == screen else "none"
+
+    def _show_assisted(self) -> None:
+        self.touch()
+        on = self.assist_toggle.value
+        self.assisted.layout.display = "flex" if on else "none"
+        self.assist_toggle.button_style = "info" if on else ""
+        if not on:
+            self.assisted.value = ""
 
     def _err(self, box: w.HTML, label: Label | str) -> None:
         text = label.get(self.lang) if isinstance(label, Label) else label
         box.value = f'<div class="linli-error">{escape(text)}</div>' if text else ""
 
     def enter_code(self, text: str) -> bool:
+        self.touch()
         problem = self.code_problem(text)
         if problem is not None:
             self._err(self.code_error, problem)
@@ -202,10 +260,38 @@ class VotePage:
         self._show("ballot")
         return True
 
+    def _why_disabled(self) -> str | None:
+        """Why "next" cannot be pressed now, in plain words (None when it can)."""
+        d, s, kind = self.editor.data(), self.settings, self.editor.kind
+        if kind == "knapsack":
+            spent = sum(s.project(pid).cost_fen for pid in d["projects"])
+            if spent > s.budget_fen:
+                return tt("tablets.vote.why_over", self.lang, over=yuan(spent - s.budget_fen))
+        elif kind == "cumulative":
+            given = sum(d["points"].values())
+            if given > s.ballot.points:
+                return tt("tablets.vote.why_points", self.lang, over=given - s.ballot.points)
+            if not given:
+                return tt("tablets.vote.why_no_points", self.lang)
+            return None
+        elif kind == "ranking":
+            if len(d["ranking"]) > s.ballot.k:
+                return tt("tablets.vote.why_too_many", self.lang, max=s.ballot.k)
+        else:
+            most = s.ballot.max_picks if s.ballot.max_picks is not None else len(s.projects)
+            if len(d["projects"]) > most:
+                return tt("tablets.vote.why_too_many", self.lang, max=most)
+        if not (d.get("projects") or d.get("ranking")):
+            return tt("tablets.vote.why_empty", self.lang)
+        return None
+
     def _update(self) -> None:
+        self.touch()
         text, bad = self.editor.meter()
         self.meter.value = f'<div class="{"linli-error" if bad else "linli-meter"}" id="linli-meter">{escape(text)}</div>'
-        self.review_button.disabled = bad
+        why = self._why_disabled()
+        self.review_button.disabled = why is not None
+        self.why_disabled.value = f'<div class="linli-error" id="linli-why-disabled">{escape(why)}</div>' if why else ""
 
     def _check(self) -> dict | None:
         from toolkit.rounds import check_ballot
@@ -222,34 +308,45 @@ class VotePage:
     def review(self) -> bool:
         """Check every rule in Python (a browser can re-enable a disabled button), then show the
         ballot for a last look."""
+        self.touch()
         if self.code is None:
             return False
         data = self._check()
         if data is None:
             return False
         names = {p.id: p for p in self.settings.projects}
+        numbers = project_numbers(self.settings)
         if "points" in data:
-            items = [f"{escape(names[pid].name.get(self.lang))} — {escape(_t(self.lang, 'points_label', n=n))}" for pid, n in data["points"].items()]
+            items = [f"{numbers[pid]}. {escape(names[pid].name.get(self.lang))} — {escape(_t(self.lang, 'points_label', n=n))}" for pid, n in data["points"].items()]
         else:
             key = "ranking" if "ranking" in data else "projects"
-            items = [f"{escape(names[pid].name.get(self.lang))} — {escape(yuan(names[pid].cost_fen))}" for pid in data[key]]
-        self.summary.value = f'<div class="linli-title">{escape(_t(self.lang, "review_title"))}</div><ol id="linli-review">' + "".join(f"<li>{i}</li>" for i in items) + "</ol>"
+            items = [f"{numbers[pid]}. {escape(names[pid].name.get(self.lang))} — {escape(yuan(names[pid].cost_fen))}" for pid in data[key]]
+        self.summary.value = f'<div class="linli-title">{escape(_t(self.lang, "review_title"))}</div><ul id="linli-review">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
         self._err(self.confirm_error, "")
         self._show("review")
         return True
 
     def confirm(self) -> bool:
-        if self.code is None:
+        self.touch()
+        if self.code is None or self.submitting:
             return False
         data = self.editor.data()
-        assisted_by = self.assisted.value.strip() or None
+        assisted_by = self.assisted.value.strip() if self.assist_toggle.value else ""
+        assisted_by = assisted_by or None
         if assisted_by:
             data = {**data, "assisted": True}
+        self.submitting = True
         try:
             receipt, _created = self.cast(self.code, data, self.submission_id, assisted_by)
         except ValidationError as exc:
             self._err(self.confirm_error, next(iter(exc.errors.values())))
             return False
+        except LinliError as exc:
+            self._err(self.confirm_error, error_text(exc, self.lang))
+            return False
+        finally:
+            self.submitting = False
+            self.touch()
         self.receipt.value = (
             f'<div class="linli-receipt-box"><div class="linli-title">{escape(_t(self.lang, "vote_done"))}</div>'
             f'<div class="linli-receipt" id="linli-vote-receipt">{escape(receipt)}</div>'
@@ -257,3 +354,47 @@ class VotePage:
         )
         self._show("receipt")
         return True
+
+    def next_voter(self) -> None:
+        """Back to the code screen with nothing of the previous voter left: code, picks, assisted
+        mode and name, messages; a fresh submission id."""
+        self.code = None
+        self.code_box.value = ""
+        self.editor.reset()
+        self.assist_toggle.value = False
+        self.assisted.value = ""
+        for box in (self.code_error, self.error, self.confirm_error, self.summary, self.receipt):
+            box.value = ""
+        self.submission_id = new_submission_id()
+        self.resets += 1
+        self._show("login")
+        self._update()
+
+    def idle_check(self) -> bool:
+        """Reset if nobody touched the page for ``idle_seconds`` (0 = never), except on the empty
+        code screen and never during a confirmed submit. Returns whether it reset."""
+        if not self.idle_seconds or self.submitting:
+            return False
+        if self.screen == "login" and not self.code_box.value:
+            return False
+        if self.clock() - self.last_touch < self.idle_seconds:
+            return False
+        self.next_voter()
+        return True
+
+    async def _idle_loop(self) -> None:
+        import asyncio
+
+        while True:
+            await asyncio.sleep(max(1.0, min(5.0, self.idle_seconds / 10)))
+            try:
+                self.idle_check()
+            except Exception as exc:  # the page's error boundary
+                self._err(self.error, error_text(exc, self.lang))
+
+    def start_idle_timer(self) -> None:
+        """Watch for idleness in the kernel's event loop (sends nothing while nothing happens)."""
+        import asyncio
+
+        if self.idle_seconds:
+            self._idle_task = asyncio.get_event_loop().create_task(self._idle_loop())

@@ -46,9 +46,18 @@ class LiveMap(LivePoller):
         self.rules, self.district, self.load, self.changed = rules, district, load, changed
         self.lang, self.poll_seconds, self.max_seconds = lang, poll_seconds, max_hours * 3600
         self.refreshes = 0
-        self.map = maps.base_map(district, tile_url=tile_url, height_px=1000, width_px=1280)
+        from toolkit.ui.tablets import map_legend, tt
+
+        legend = map_legend(lang, *maps.category_entries(rules, lang), (tt("tablets.map.newest", lang), "#000000", "pin"))
+        self.map = maps.base_map(district, tile_url=tile_url, height_px=1000, width_px=1280, labels_lang=lang, legend=legend)
+        self.map.linli_labels.restyle(font_px=20)  # projector text is larger
         self.layer = maps.proposals_layer({"type": "FeatureCollection", "features": []})
         self.map.add(self.layer)
+        # What the browser already has: new proposals go out as a small extra layer; every
+        # MAX_DELTAS refreshes (or when a proposal changed or went) one full layer replaces them.
+        self.shown: dict[int, str] = {}  # proposal id -> its feature as sent (JSON text)
+        self.deltas: list = []
+        self.sent_features = 0
         self.total = w.HTML()
         self.by_category = w.HTML()
         self.by_community = w.HTML()
@@ -58,6 +67,7 @@ class LiveMap(LivePoller):
         side = w.VBox([title, self.total, self.by_category, self.by_community, self.latest, self.status], layout=w.Layout(width="620px", padding="0 16px", overflow="hidden"))
         self.root = w.HBox([w.Box([self.map], layout=w.Layout(width="1280px")), side], layout=w.Layout(width="1900px"))
         self.root.add_class("linli-projector")
+        self.root.add_class(f"linli-lang-{lang}")
         self.paused_text = self.t("live_paused")
 
     def t(self, key: str, **kw: object) -> str:
@@ -69,7 +79,7 @@ class LiveMap(LivePoller):
         from toolkit import maps
 
         frame = self.load()
-        self.layer.data = maps.proposals_geojson(frame, self.rules)
+        self._send_features(maps.proposals_geojson(frame, self.rules))
         self.by_category.value = self._table(self.t("by_category"), self._category_counts(frame))
         self.by_community.value = self._table(self.t("by_community"), self._community_counts(frame))
         items = "".join(
@@ -81,6 +91,31 @@ class LiveMap(LivePoller):
         # The count goes last: when it changes on screen, everything else has arrived.
         self.total.value = f'<div><span class="linli-big" id="linli-total">{len(frame)}</span> {escape(self.t("live_total"))}</div>'
         self.refreshes += 1
+
+    MAX_DELTAS = 40
+
+    def _send_features(self, collection: dict) -> None:
+        """Send the browser only the features it does not have yet (proposals are append-only:
+        at 20,000 proposals a new one costs one feature, not the whole 4.5 MB layer)."""
+        import json
+
+        from toolkit import maps
+
+        now = {int(f["properties"]["id"]): json.dumps(f, sort_keys=True) for f in collection["features"]}
+        changed = any(now.get(pid) != text for pid, text in self.shown.items())
+        new = [pid for pid in now if pid not in self.shown]
+        if changed or len(self.deltas) >= self.MAX_DELTAS or not self.shown:
+            for layer in self.deltas:
+                self.map.remove(layer)
+            self.deltas = []
+            self.layer.data = collection
+            self.sent_features += len(collection["features"])
+        elif new:
+            delta = maps.proposals_layer({"type": "FeatureCollection", "features": [json.loads(now[pid]) for pid in new]})
+            self.map.add(delta)
+            self.deltas.append(delta)
+            self.sent_features += len(new)
+        self.shown = now
 
     def _category_counts(self, frame: "pd.DataFrame") -> list[tuple[str, int]]:
         counts = frame["category"].value_counts() if len(frame) else {}

@@ -2,39 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ipywidgets as w
 from IPython.display import display
 
 from toolkit.markup import escape
+from toolkit.ui import nav
 from toolkit.ui.texts import T
 
-
-_REQUEST_SEEN = False
-
-
-def _query(name: str) -> str | None:
-    """A query parameter of the page URL, read when the page runs (never at import).
-
-    On demand Voila puts the query string into the kernel's environment. A preheated kernel (pool) runs
-    the page before anyone asked for it: the first call waits here for the visitor's request (Voila
-    hands it over through its ``/voila/query`` socket), so ``?lang=`` and ``?code=`` keep working.
-    """
-    import os
-    from urllib.parse import parse_qs
-
-    global _REQUEST_SEEN
-    if not _REQUEST_SEEN and os.environ.get("VOILA_PREHEAT") == "True":
-        from voila.utils import wait_for_request
-
-        wait_for_request()
-        _REQUEST_SEEN = True
-    return parse_qs(os.environ.get("QUERY_STRING", "")).get(name, [None])[0]
+_query = nav.query
+_page_lang = nav.page_lang
 
 
-def _page_lang(default: str) -> str:
-    """``?lang=en`` in the page URL switches the language."""
-    lang = _query("lang") or default
-    return lang if lang in ("zh", "en") else default
+def _store_down(lang: str) -> w.Widget:
+    """The database is locked, read-only or unreachable: what happened and what to do, in words."""
+    from toolkit.i18n import text
+
+    return w.HTML(f'<div class="linli-error linli-big" id="linli-store-down">{escape(text("trust.page_store_down", lang))}</div>')
+
+
+def _store_boundary(factory):
+    """A page whose database is locked, read-only or unreachable shows a plain message in the page's
+    language (what happened, what to do) instead of Voila's error cell."""
+    import functools
+
+    @functools.wraps(factory)
+    def page(db: str | None = None) -> w.Widget:
+        from toolkit.errors import StoreUnavailable
+
+        try:
+            return factory(db)
+        except StoreUnavailable:
+            box = _store_down(_page_lang("zh"))
+            display(box)
+            return box
+
+    return page
 
 
 def _panel_rubric(panel: dict):
@@ -48,6 +52,7 @@ def _demo_banner(ws, lang: str) -> w.HTML:
     return w.HTML(f'<div class="linli-hint">{escape(text)}</div>' if text else "")
 
 
+@_store_boundary
 def propose_page(db: str | None = None) -> w.Widget:
     """Resident page: drop a proposal on the map (tablet)."""
     from toolkit.ui.propose import ProposeForm
@@ -55,92 +60,145 @@ def propose_page(db: str | None = None) -> w.Widget:
 
     ws = open_workspace(db)
     lang = _page_lang(ws.settings.lang)
-    form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url)
+    form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url, submission_id=_query("sid"))
     page = w.VBox([form.root, _demo_banner(ws, lang)])
     display(page)
     return page
 
 
-def live_map_page(db: str | None = None) -> w.Widget:
-    """Facilitator page: all proposals on the projected map, updating live."""
-    from toolkit.ui.live_map import LiveMap
-    from toolkit.workspace import open_workspace
+def _lang_setting() -> str:
+    from toolkit.settings import load_settings
 
-    ws = open_workspace(db)
-    lang = _page_lang(ws.settings.lang)
-    watcher = ws.store.watcher()
-    live = LiveMap(
-        ws.rules,
-        ws.district,
-        ws.store.proposals_frame,
-        watcher.changed,
-        lang=lang,
-        tile_url=ws.settings.tile_url,
-        poll_seconds=ws.settings.poll_seconds,
-        max_hours=ws.settings.live_hours,
-    )
-    page = w.VBox([live.root, _demo_banner(ws, lang)])
+    return _page_lang(load_settings().lang)
+
+
+def _shown(page: str, lang: str, build: Callable[[], tuple[w.Widget, Callable[[], None] | None]], *, bar: bool = True) -> w.Widget:
+    """Build a page inside one error boundary: a bad or missing id shows a plain page in the
+    page's language with a link home, any other failure a sentence (the traceback goes to the
+    server log only); staff pages get the top bar (home, title, language)."""
+    import sys
+    import traceback
+
+    from toolkit.errors import StoreError, StoreUnavailable
+
+    start = None
+    try:
+        body, start = build()
+    except nav.BadId as exc:
+        body = nav.not_found(exc.kind, exc.value, lang)
+    except nav.Missing as exc:
+        body = nav.missing(exc.kind, lang)
+    except StoreUnavailable:
+        body = _store_down(lang)
+    except StoreError as exc:
+        if "there is no" not in str(exc):
+            traceback.print_exc(file=sys.stderr)
+            body = nav.failed(lang)
+        else:
+            kind = next((k for k in ("round", "panel", "plan") if k in str(exc)), "round")
+            body = nav.not_found(kind, _query(kind) or "", lang)
+    except Exception:  # noqa: BLE001 - the error boundary of a page: never a traceback in front of a person
+        traceback.print_exc(file=sys.stderr)
+        body = nav.failed(lang)
+    page = w.VBox([nav.top_bar(page, lang), body]) if bar else body
+    page.add_class("linli-staff-page" if bar else "linli-resident-page")
     display(page)
-    live.start()
+    if start is not None:
+        start()
     return page
 
 
-def scoring_page(db: str | None = None) -> w.Widget:
-    """Reviewer tablet: enter a reviewer code, score one project at a time."""
-    from toolkit.panels import reviewer_by_code
-    from toolkit.settings import load_settings
-    from toolkit.store import open_store
-    from toolkit.ui.scoring import ScoringForm
+@_store_boundary
+def live_map_page(db: str | None = None) -> w.Widget:
+    """Facilitator page: all proposals on the projected map, updating live."""
+    lang = _lang_setting()
 
-    settings = load_settings()
-    store = open_store(db if db is not None else settings.db)
-    form = ScoringForm(store, _panel_rubric, lambda code: reviewer_by_code(store, code), lang=_page_lang(settings.lang))
+    def build():
+        from toolkit.ui.live_map import LiveMap
+        from toolkit.workspace import open_workspace
+
+        ws = open_workspace(db)
+        watcher = ws.store.watcher()
+        live = LiveMap(
+            ws.rules,
+            ws.district,
+            ws.store.proposals_frame,
+            watcher.changed,
+            lang=lang,
+            tile_url=ws.settings.tile_url,
+            poll_seconds=ws.settings.poll_seconds,
+            max_hours=ws.settings.live_hours,
+        )
+        return w.VBox([live.root, _demo_banner(ws, lang)]), live.start
+
+    return _shown("live-map", lang, build)
+
+
+@_store_boundary
+def scoring_page(db: str | None = None) -> w.Widget:
+    """Reviewer tablet: enter a reviewer code, score one project at a time (with its description,
+    cost and place)."""
+    from toolkit.panels import project_info, reviewer_by_code
+    from toolkit.ui.scoring import ScoringForm
+    from toolkit.workspace import open_workspace
+
+    ws = open_workspace(db)
+    store = ws.store
+    form = ScoringForm(
+        store, _panel_rubric, lambda code: reviewer_by_code(store, code), lang=_page_lang(ws.settings.lang),
+        project_info=lambda pid: project_info(store, pid), district=ws.district,
+    )
     display(form.root)
     return form.root
 
 
+@_store_boundary
 def tally_page(db: str | None = None) -> w.Widget:
     """Projector: the live tally of a scoring panel (``?panel=ID``, default the newest)."""
-    from toolkit.settings import load_settings
-    from toolkit.store import open_store
-    from toolkit.ui.scoring import Tally
+    lang = _lang_setting()
 
-    settings = load_settings()
-    lang = _page_lang(settings.lang)
-    store = open_store(db if db is not None else settings.db)
-    panels = store.panels()
-    wanted = _query("panel")
-    panel_id = int(wanted) if wanted and wanted.isdigit() else (panels[0]["id"] if panels else None)
-    if panel_id is None:
-        page = w.HTML(f'<div class="linli-big">{escape(T["no_panel"].get(lang))}</div>')
-        display(page)
-        return page
-    tally = Tally(store, _panel_rubric, panel_id, store.watcher().changed, lang=lang, poll_seconds=settings.poll_seconds, max_hours=settings.live_hours)
-    display(tally.root)
-    tally.start()
-    return tally.root
+    def build():
+        from toolkit.settings import load_settings
+        from toolkit.store import open_store
+        from toolkit.ui.scoring import Tally
+
+        settings = load_settings()
+        store = open_store(db if db is not None else settings.db)
+        panels = [p["id"] for p in store.panels()]
+        panel_id = nav.requested_id("panel", panels) or (panels[0] if panels else None)
+        if panel_id is None:
+            raise nav.Missing("panel")
+        tally = Tally(store, _panel_rubric, panel_id, store.watcher().changed, lang=lang, poll_seconds=settings.poll_seconds, max_hours=settings.live_hours)
+        return tally.root, tally.start
+
+    return _shown("tally", lang, build)
 
 
+@_store_boundary
 def screening_page(db: str | None = None) -> w.Widget:
     """Facilitator: screen new proposals one at a time (七议五不议) and route them."""
-    from toolkit.screening import load_screening_rules, load_triage_rules
-    from toolkit.ui.screening import ScreeningDesk
-    from toolkit.workspace import open_workspace
+    lang = _lang_setting()
 
-    ws = open_workspace(db)
-    lang = _page_lang(ws.settings.lang)
-    labels = {c.id: c.label.get(lang) for c in ws.rules.categories}
-    desk = ScreeningDesk(ws.store, load_screening_rules(), load_triage_rules(), ws.district, lang=lang, category_label=lambda c: labels.get(c, c))
-    display(desk.root)
-    return desk.root
+    def build():
+        from toolkit.screening import load_screening_rules, load_triage_rules
+        from toolkit.ui.screening import ScreeningDesk
+        from toolkit.workspace import open_workspace
+
+        ws = open_workspace(db)
+        labels = {c.id: c.label.get(lang) for c in ws.rules.categories}
+        desk = ScreeningDesk(ws.store, load_screening_rules(), load_triage_rules(), ws.district, lang=lang, category_label=lambda c: labels.get(c, c))
+        return desk.root, None
+
+    return _shown("screening", lang, build)
 
 
 def _round_id(store, *, open_only: bool = False) -> int | None:
-    """``?round=ID``, else the newest (open) round."""
-    wanted = _query("round")
-    if wanted and wanted.isdigit():
-        return int(wanted)
-    rounds = [r for r in store.rounds() if r["status"] == "open" or not open_only]
+    """``?round=ID`` (a bad or unknown id raises :class:`nav.BadId`), else the newest (open) round."""
+    rounds = store.rounds()
+    wanted = nav.requested_id("round", [r["id"] for r in rounds])
+    if wanted is not None:
+        return wanted
+    rounds = [r for r in rounds if r["status"] == "open" or not open_only]
     return rounds[0]["id"] if rounds else None
 
 
@@ -150,6 +208,7 @@ def _nothing(lang: str) -> w.Widget:
     return page
 
 
+@_store_boundary
 def vote_page(db: str | None = None) -> w.Widget:
     """Resident tablet: vote in the open budget round with a one-time code."""
     from toolkit import voting
@@ -161,7 +220,12 @@ def vote_page(db: str | None = None) -> w.Widget:
     settings = load_settings()
     lang = _page_lang(settings.lang)
     store = open_store(db if db is not None else settings.db)
-    rid = _round_id(store, open_only=True)
+    try:
+        rid = _round_id(store, open_only=True)
+    except nav.BadId as exc:
+        page = nav.not_found(exc.kind, exc.value, lang)
+        display(page)
+        return page
     if rid is None:
         return _nothing(lang)
     page = VotePage(
@@ -170,67 +234,83 @@ def vote_page(db: str | None = None) -> w.Widget:
         lambda code, data, sid, assisted: voting.cast(store, rid, code, data, submission_id=sid, assisted_by=assisted),
         lang=lang,
         district=load_district(settings.geodata),
+        idle_seconds=settings.tablet_reset_seconds,
     )
     code = _query("code")
     if code:  # opened from the QR code on a code sheet
         page.code_box.value = code
     display(page.root)
+    page.start_idle_timer()
     return page.root
 
 
+@_store_boundary
 def round_desk_page(db: str | None = None) -> w.Widget:
-    """Facilitator: set up a budget round from proposals, print codes, open and close voting."""
-    from toolkit.ui.rounds import RoundDesk
-    from toolkit.workspace import open_workspace
+    """Facilitator: set up a budget round from proposals, print codes, open and close voting.
+    Creating a round puts ``?round=ID`` into the address, so a reload shows the round."""
+    lang = _lang_setting()
 
-    ws = open_workspace(db)
-    lang = _page_lang(ws.settings.lang)
-    desk = RoundDesk(ws.store, ws.store.proposals_frame(), lang=lang, public_url=ws.settings.public_url)
-    wanted = _query("round")
-    if wanted and wanted.isdigit():
-        desk.show_round(int(wanted))
-    display(desk.root)
-    return desk.root
+    def build():
+        from toolkit.ui.rounds import RoundDesk
+        from toolkit.workspace import open_workspace
+
+        ws = open_workspace(db)
+        wanted = nav.requested_id("round", [r["id"] for r in ws.store.rounds()])
+        address = w.Output(layout=w.Layout(height="0px", overflow="hidden"))
+        desk = RoundDesk(ws.store, ws.store.proposals_frame(), lang=lang, public_url=ws.settings.public_url,
+                         screened=ws.store.screening_frame(), on_created=lambda rid: nav.set_url(address, round=rid))
+        if wanted is not None:
+            desk.show_round(wanted)
+        return w.VBox([desk.root, address]), None
+
+    return _shown("round-desk", lang, build)
 
 
+@_store_boundary
 def results_page(db: str | None = None) -> w.Widget:
     """Projector: turnout while voting is open, the explained result after close."""
-    from toolkit.ui.rounds import ResultsBoard
-    from toolkit.workspace import open_workspace
+    lang = _lang_setting()
 
-    ws = open_workspace(db)
-    lang = _page_lang(ws.settings.lang)
-    rid = _round_id(ws.store)
-    if rid is None:
-        return _nothing(lang)
-    board = ResultsBoard(ws.store, rid, ws.district, ws.store.watcher().changed, lang=lang, poll_seconds=ws.settings.poll_seconds, max_hours=ws.settings.live_hours)
-    display(board.root)
-    board.start()
-    return board.root
+    def build():
+        from toolkit.ui.rounds import ResultsBoard
+        from toolkit.workspace import open_workspace
+
+        ws = open_workspace(db)
+        rid = _round_id(ws.store)
+        if rid is None:
+            raise nav.Missing("round")
+        board = ResultsBoard(ws.store, rid, ws.district, ws.store.watcher().changed, lang=lang, poll_seconds=ws.settings.poll_seconds, max_hours=ws.settings.live_hours)
+        return board.root, board.start
+
+    return _shown("results", lang, build)
 
 
+@_store_boundary
 def paper_page(db: str | None = None) -> w.Widget:
     """Operators: double entry of paper ballots for a round."""
-    from toolkit.settings import load_settings
-    from toolkit.store import open_store
-    from toolkit.ui.rounds import PaperDesk
+    lang = _lang_setting()
 
-    settings = load_settings()
-    lang = _page_lang(settings.lang)
-    store = open_store(db if db is not None else settings.db)
-    rid = _round_id(store)
-    if rid is None:
-        return _nothing(lang)
-    desk = PaperDesk(store, rid, lang=lang)
-    display(desk.root)
-    return desk.root
+    def build():
+        from toolkit.settings import load_settings
+        from toolkit.store import open_store
+        from toolkit.ui.rounds import PaperDesk
+
+        settings = load_settings()
+        store = open_store(db if db is not None else settings.db)
+        rid = _round_id(store)
+        if rid is None:
+            raise nav.Missing("round")
+        desk = PaperDesk(store, rid, lang=lang)
+        return desk.root, None
+
+    return _shown("paper", lang, build)
 
 
+@_store_boundary
 def plan_page(db: str | None = None) -> w.Widget:
-    """Facilitator: the shared-fund income and expense plan over several rounds (``?plan=ID``)."""
-    from toolkit.settings import load_settings
-    from toolkit.store import open_store
-    from toolkit.ui.plan import PlanDesk
+    """Facilitator: the shared-fund income and expense plan over several rounds (``?plan=ID``;
+    ``?new=1`` opens the form for a new plan, whose id then goes into the address)."""
+    lang = _lang_setting()
 
     settings = load_settings()
     store = open_store(db if db is not None else settings.db)
@@ -360,3 +440,77 @@ def dashboard_page(db: str | None = None) -> w.Widget:
     board = Dashboard(ws.store, ws.district, lang=_page_lang(ws.settings.lang))
     display(board.root)
     return board.root
+    def build():
+        from toolkit.settings import load_settings
+        from toolkit.store import open_store
+        from toolkit.ui.plan import PlanDesk
+
+        settings = load_settings()
+        store = open_store(db if db is not None else settings.db)
+        plans = [p["id"] for p in store.plans()]
+        wanted = nav.requested_id("plan", plans)
+        plan_id = wanted if wanted is not None else (None if _query("new") or not plans else plans[0])
+        desk = PlanDesk(store, plan_id, lang=lang)
+        address = w.Output(layout=w.Layout(height="0px", overflow="hidden"))
+        # runs after the desk's own handler (registration order): the new id goes into the address
+        desk.new_button.on_click(lambda _b: nav.set_url(address, plan=desk.plan_id) if desk.plan_id is not None else None)
+        return w.VBox([desk.root, address]), None
+
+    return _shown("plan", lang, build)
+
+
+@_store_boundary
+def staff_home_page(db: str | None = None) -> w.Widget:
+    """Staff server root: the district at a glance, lists with links, new round / plan / panel."""
+    lang = _lang_setting()
+
+    def build():
+        from toolkit.ui.home import StaffHome
+        from toolkit.workspace import open_workspace
+
+        ws = open_workspace(db)
+        households = int(ws.district.compounds.households.sum())
+        return StaffHome(ws.store, lang, households=households).root, None
+
+    return _shown("home", lang, build)
+
+
+@_store_boundary
+def resident_home_page(db: str | None = None) -> w.Widget:
+    """Resident server root: large tiles (propose, vote in the open round, score, …), zh first."""
+    lang = _lang_setting()
+
+    def build():
+        from toolkit.serve import NOTEBOOKS
+        from toolkit.settings import load_settings
+        from toolkit.store import open_store
+        from toolkit.ui.home import resident_home, resident_tiles
+
+        settings = load_settings()
+        store = open_store(db if db is not None else settings.db)
+        pages = tuple(sorted(p.stem for p in (NOTEBOOKS / "resident").glob("*.ipynb")))
+        return resident_home(resident_tiles(store, lang, pages), lang), None
+
+    return _shown("home", lang, build, bar=False)
+
+
+@_store_boundary
+def edit_geodata_page(db: str | None = None) -> w.Widget:
+    """Planners (JupyterLab or Voila): edit the reference layers in a draft, check, publish."""
+    from toolkit.settings import load_settings
+    from toolkit.ui.geodata_editor import edit_geodata
+
+    editor = edit_geodata(db, lang=_page_lang(load_settings().lang))
+    display(editor.root)
+    return editor.root
+
+
+@_store_boundary
+def needs_page(db: str | None = None) -> w.Widget:
+    """Planners: what residents asked for, by area; writes the HTML map and Excel exports."""
+    from toolkit.settings import load_settings
+    from toolkit.ui.needs_report import needs_report
+
+    root, _needs, _files = needs_report(db, lang=_page_lang(load_settings().lang))
+    display(root)
+    return root

@@ -13,6 +13,7 @@ from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
 from toolkit.markup import escape, yuan
 from toolkit.rounds.plan import Plan, PlanLine, check_balance, diff, remove_line, set_line, set_terms
+from toolkit.ui.tablets import error_text, tt
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -26,6 +27,13 @@ def _t(lang: str, key: str, **kw: object) -> str:
 
 def _errors(lang: str, exc: ValidationError) -> str:
     return "；".join(v.get(lang) if isinstance(v, Label) else str(v) for v in exc.errors.values())
+
+
+def _comment_icons(n: int) -> str:
+    """Comments on a line as Font Awesome speech bubbles (vendored with the template; an emoji
+    rendered as an empty box on Debian's chromium), with the number when there are more than 5."""
+    icons = '<i class="fa fa-comment" aria-hidden="true"></i>' * min(n, 5)
+    return icons + (f" {n}" if n > 5 else "")
 
 
 class PlanDesk:
@@ -63,7 +71,11 @@ class PlanDesk:
         self.comment_button.on_click(lambda _b: self.comment())
         self.freeze_button = w.Button(description=_t(g, "freeze_plan"), button_style="danger", layout=w.Layout(height="52px"))
         self.freeze_button.add_class("linli-freeze-plan")
-        self.freeze_button.on_click(lambda _b: self.freeze())
+        self.freeze_button.on_click(lambda _b: self.ask_freeze())
+        # Freezing is final (the plan goes on public notice): a dialog asks first.
+        from toolkit.ui.confirm import Confirm
+
+        self.dialog = Confirm(self.freeze, yes=tt("tablets.plan.freeze_yes", g), no=tt("tablets.plan.freeze_no", g))
         self.message = w.HTML()
         self.creator = w.VBox([self.new_name, self.new_rounds, self.new_button])
         self.editor = w.VBox([
@@ -72,8 +84,9 @@ class PlanDesk:
             w.HBox([self.comment_line, self.comment_author]), w.HBox([self.comment_text, self.comment_button]), self.freeze_button,
         ])
         title = w.HTML(f'<div class="linli-big">{escape(_t(g, "plan_title"))}</div>')
-        self.root = w.VBox([title, self.creator, self.head, self.table, self.message, self.editor])
+        self.root = w.VBox([title, self.creator, self.head, self.table, self.message, self.editor, self.dialog.root])
         self.root.add_class("linli-page")
+        self.root.add_class(f"linli-lang-{lang}")
         self.draft: Plan = Plan(())
         self.load()
 
@@ -112,7 +125,7 @@ class PlanDesk:
             n = len(self.process.comments_on(x.id)) if self.plan_id is not None else 0
             rows += (
                 f'<tr data-line="{escape(x.id)}"><td>{escape(x.id)}</td><td>{escape(_t(self.lang, "line_kind_" + x.kind))}</td>'
-                f'<td>{escape(x.label.get(self.lang) or x.label.zh)}</td><td class="num">{escape(yuan(x.amount_fen))}</td><td>{"💬" * min(n, 5)}</td></tr>'
+                f'<td>{escape(x.label.get(self.lang) or x.label.zh)}</td><td class="num">{escape(yuan(x.amount_fen))}</td><td class="linli-comments" data-comments="{n}">{_comment_icons(n)}</td></tr>'
             )
         self.table.value = f'<table id="linli-plan-lines">{rows}</table>'
         self.comment_line.options = [(f"{x.id} {x.label.zh}", x.id) for x in self.draft.lines]
@@ -155,7 +168,7 @@ class PlanDesk:
         try:
             propose_version(self.store, self.plan_id, self.draft, self.note.value.strip())
         except (ValidationError, LinliError) as exc:
-            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else exc)}</div>'
+            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else error_text(exc, self.lang))}</div>'
             return False
         self.note.value = ""
         self.load()
@@ -171,11 +184,16 @@ class PlanDesk:
         try:
             add_comment(self.store, self.plan_id, self.comment_line.value, self.comment_author.value, self.comment_text.value)
         except (ValidationError, LinliError) as exc:
-            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else exc)}</div>'
+            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else error_text(exc, self.lang))}</div>'
             return False
         self.comment_text.value = ""
         self.load()
         return True
+
+    def ask_freeze(self) -> None:
+        """The page's button: ask in the dialog (its yes runs :meth:`freeze`)."""
+        name = self.store.plan_record(self.plan_id)["name"] if self.plan_id is not None else ""
+        self.dialog.ask(tt("tablets.plan.freeze_ask", self.lang, name=name))
 
     def freeze(self) -> bool:
         from toolkit.planning import finalise
@@ -183,7 +201,7 @@ class PlanDesk:
         try:
             finalise(self.store, self.plan_id)
         except (ValidationError, LinliError) as exc:
-            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else exc)}</div>'
+            self.message.value = f'<div class="linli-error">{escape(_errors(self.lang, exc) if isinstance(exc, ValidationError) else error_text(exc, self.lang))}</div>'
             return False
         self.load()
         return True

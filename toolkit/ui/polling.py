@@ -38,8 +38,10 @@ class LivePoller:
         while time.monotonic() - started < self.max_seconds:
             try:
                 self.tick()
-            except Exception as exc:  # the page's error boundary: show it, keep polling
-                self.status.value = f'<div class="linli-error">{escape(exc)}</div>'
+            except Exception as exc:  # the page's error boundary: say it in the page's words, keep polling
+                from toolkit.ui.tablets import error_text
+
+                self.status.value = f'<div class="linli-error">{escape(error_text(exc, getattr(self, "lang", "zh")))}</div>'
             await asyncio.sleep(self.poll_seconds)
         if self.paused_text:
             self.status.value = f'<div class="linli-error">{escape(self.paused_text)}</div>'

@@ -7,12 +7,16 @@ drive it in-process; the same class runs in Voila.
 
 from __future__ import annotations
 
+import math
+import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from toolkit.errors import LinliError, ValidationError
+from toolkit.errors import LinliError, StoreUnavailable, ValidationError
+from toolkit.i18n import text
 from toolkit.labels import Label
 from toolkit.markup import escape
 from toolkit.proposals import Draft, new_submission_id
@@ -42,12 +46,22 @@ class ProposeForm:
         lang: str = "zh",
         tile_url: str | None = None,
         channel: str = "tablet",
+        clock: Callable[[], float] = time.monotonic,
+        submission_id: str | None = None,
     ) -> None:
         from toolkit import maps
 
         self.rules, self.district, self.on_submit = rules, district, on_submit
+        # Per-page (per visitor) throttle: new submissions at most every MIN_GAP seconds and
+        # PER_HOUR an hour; a resubmission of the same submission id is always allowed.
+        self.clock, self._sent = clock, []  # times of stored new submissions
         self.lang, self.channel = lang, channel
-        self.submission_id = new_submission_id()
+        # The submission id lives in the page's address too (?sid=..., written there by the Voila
+        # template from the marker below): a reload after a kernel crash sends the same id again,
+        # so the store returns the first record instead of a duplicate.
+        given = submission_id if isinstance(submission_id, str) and re.fullmatch(r"[A-Za-z0-9_-]{8,64}", submission_id) else None
+        self.submission_id = given or new_submission_id()
+        self.sid_marker = w.HTML()
         self.vertices: list[tuple[float, float]] = []  # (lat, lon) taps
         self.errors: dict[str, w.HTML] = {f: _error_html() for f in FIELDS}
 
@@ -56,7 +70,7 @@ class ProposeForm:
         self.heading = w.HTML()
         self.intro = w.HTML()
 
-        self.map = maps.base_map(district, tile_url=tile_url, height_px=460, width_px=1100)
+        self.map = maps.base_map(district, tile_url=tile_url, height_px=460, width_px=1100, labels_lang=lang, legend=self._legend(lang))
         self.map.on_interaction(self._on_map)
         self._shape_layer = None
         self.mode = w.ToggleButtons(options=self._mode_options(), value="Point")
@@ -110,9 +124,11 @@ class ProposeForm:
                 self.submit_button,
             ]
         )
-        self.root = w.VBox([w.HBox([self.heading, self.lang_switch], layout=w.Layout(justify_content="space-between", align_items="center")), self.form, self.receipt_box])
+        self.root = w.VBox([w.HBox([self.heading, self.lang_switch], layout=w.Layout(justify_content="space-between", align_items="center")), self.form, self.receipt_box, self.sid_marker])
+        self._mark_sid()
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
+        self.root.add_class(f"linli-lang-{lang}")
         self._apply_lang()
 
     # -- language -----------------------------------------------------------------------
@@ -129,9 +145,21 @@ class ProposeForm:
     def _cost_options(self) -> list[tuple[str, str]]:
         return [(b.label.get(self.lang), b.id) for b in self.rules.cost_bands] + [(self.t("cost_unknown"), "")]
 
+    @staticmethod
+    def _legend(lang: str):
+        from toolkit.ui.tablets import map_legend, tt
+
+        return map_legend(lang, (tt("tablets.map.your_mark", lang), "#b71c1c", "dot"))
+
     def _on_lang(self, change: dict) -> None:
+        from toolkit import maps
+
+        self.root.remove_class(f"linli-lang-{self.lang}")
         self.lang = change["new"]
+        self.root.add_class(f"linli-lang-{self.lang}")
         self._apply_lang()
+        self.map.linli_legend.value = maps.legend_html(*self._legend(self.lang))
+        self.map.linli_labels.restyle(lang=self.lang)
 
     def _apply_lang(self) -> None:
         g = self.lang
@@ -174,10 +202,19 @@ class ProposeForm:
         self.tap(float(lat), float(lon))
 
     def tap(self, lat: float, lon: float) -> None:
-        """A tap on the map: place the point, or add a vertex to the line or area."""
+        """A tap on the map: place the point, or add a vertex to the line or area. Cheap when
+        repeated: the same point again redraws nothing; a shape stops at MAX_VERTICES points."""
+        from toolkit.proposals import MAX_VERTICES
+
         if self.mode.value == "Point":
+            if self.vertices == [(lat, lon)]:
+                return
             self.vertices = [(lat, lon)]
         else:
+            if len(self.vertices) >= MAX_VERTICES:
+                self.errors["place"].value = self._error_markup(Label(text("trust.too_many_vertices", "zh", n=MAX_VERTICES),
+                                                                      text("trust.too_many_vertices", "en", n=MAX_VERTICES)))
+                return
             self.vertices.append((lat, lon))
         self._draw()
 
@@ -273,6 +310,10 @@ class ProposeForm:
 
     def submit(self) -> "Stored | None":
         """Check and store the draft. Safe to call twice: the submission id makes it idempotent."""
+        wait = self._throttle()
+        if wait is not None:
+            self.form_message.value = f'<div class="linli-error" id="linli-throttle">{escape(wait)}</div>'
+            return None
         self.submit_button.disabled = True
         self.submit_button.description = self.t("submitting")
         try:
@@ -284,6 +325,9 @@ class ProposeForm:
             msg = self.t("fix_errors") + "".join(" " + v.get(self.lang) for v in other if isinstance(v, Label))
             self.form_message.value = f'<div class="linli-error">{escape(msg)}</div>'
             return None
+        except StoreUnavailable as exc:  # locked, read-only or unreachable: say what to do; the form keeps its text
+            self.form_message.value = f'<div class="linli-error" id="linli-store-error">{escape(text("trust.store_" + exc.reason, self.lang))}</div>'
+            return None
         except LinliError:
             self.form_message.value = f'<div class="linli-error">{escape(self.t("store_error"))}</div>'
             return None
@@ -292,6 +336,9 @@ class ProposeForm:
             self.submit_button.description = self.t("submit")
         self._show_errors({})
         self.form_message.value = ""
+        if stored.created:
+            self._sent.append(self.clock())
+            self._last_sent_id = self.submission_id
         note = "" if stored.created else f'<div class="linli-hint">{escape(self.t("already"))}</div>'
         self.receipt.value = (
             '<div class="linli-receipt-box">'
@@ -303,9 +350,29 @@ class ProposeForm:
         self.receipt_box.layout.display = "flex"
         return stored
 
+    MIN_GAP = 15.0  # seconds between two new proposals from one page
+    PER_HOUR = 30  # new proposals per page per hour (a shared meeting tablet stays well under)
+
+    def _throttle(self) -> str | None:
+        """The message to show when this page sends new proposals too fast, else None."""
+        if self._sent and self.submission_id == getattr(self, "_last_sent_id", None):
+            return None  # the same submission again: idempotent, never throttled
+        now = self.clock()
+        recent = [t for t in self._sent if now - t < 3600]
+        if len(recent) >= self.PER_HOUR:
+            return text("trust.too_many", self.lang, n=len(recent))
+        if recent and now - recent[-1] < self.MIN_GAP:
+            return text("trust.too_fast", self.lang, seconds=max(1, math.ceil(self.MIN_GAP - (now - recent[-1]))))
+        return None
+
+    def _mark_sid(self) -> None:
+        """A hidden marker the template copies into the address bar (?sid=...)."""
+        self.sid_marker.value = f'<span class="linli-sid" data-sid="{escape(self.submission_id)}" hidden></span>'
+
     def reset(self) -> None:
         """Start a new, empty proposal with a new submission id."""
         self.submission_id = new_submission_id()
+        self._mark_sid()
         for widget in (self.title, self.problem, self.why, self.suggestion, self.contact):
             widget.value = ""
         self.category.value = None

@@ -5,7 +5,6 @@ side-by-side of two rules, exports) and ``paper`` (double entry of paper ballots
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,9 +12,12 @@ import ipywidgets as w
 
 from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
+from toolkit.i18n import text
 from toolkit.markup import escape, yuan
+from toolkit.text import clean_line
 from toolkit.ui.ballot import BallotEditor
 from toolkit.ui.polling import LivePoller
+from toolkit.ui.tablets import error_text, field_name, tt
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -50,58 +52,92 @@ def _reasons(r) -> str:
 class RoundDesk:
     """Set up a round from proposals, print voting codes, open and close voting."""
 
-    def __init__(self, store: "Store", proposals: "pd.DataFrame", *, lang: str = "zh", scrypt_n: int = 2**14, public_url: str | None = None) -> None:
+    def __init__(self, store: "Store", proposals: "pd.DataFrame", *, lang: str = "zh", scrypt_n: int = 2**14, public_url: str | None = None,
+                 screened: "pd.DataFrame | None" = None, on_created: Callable[[int], None] | None = None) -> None:
         import pandas as pd
 
         from toolkit.budget import rule_specs
+        from toolkit.i18n import text
+        from toolkit.ui.candidates import CandidateTable, candidates_from
+        from toolkit.ui.confirm import Confirm
 
-        self.store, self.lang, self.scrypt_n, self.public_url = store, lang, scrypt_n, public_url
+        self.store, self.lang, self.scrypt_n, self.public_url, self.on_created = store, lang, scrypt_n, public_url, on_created
         self.round_id: int | None = None
         g = lang
         self.name = w.Text(description=_t(g, "round_name"), value="", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
         self.fund = w.Text(description=_t(g, "fund_name"), value="共有资金", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
         self.amount = w.BoundedIntText(description=_t(g, "fund_amount"), value=300_000, min=1, max=10**9, style={"description_width": "160px"})
-        self.ballot_type = w.ToggleButtons(options=[(_t(g, f"bt_{k}"), k) for k in ("approval", "knapsack", "cumulative", "ranking")], value="knapsack")
+        self.name.add_class("linli-round-name")
+        self.ballot_type = w.ToggleButtons(options=[(_t(g, f"bt_{k}"), k) for k in ("approval", "knapsack", "cumulative", "ranking")], value="knapsack", style={"button_width": "auto"})
+        self.amount.add_class("linli-fund-amount")
         self.max_picks = w.BoundedIntText(description=_t(g, "max_picks"), value=5, min=1, max=100, style={"description_width": "160px"})
         self.points = w.BoundedIntText(description=_t(g, "points"), value=10, min=1, max=1000, style={"description_width": "160px"})
         specs = sorted(set(rule_specs("approval")) | {"greedy-votes"})
-        self.rule = w.Dropdown(description=_t(g, "rule"), options=specs, value="greedy-votes", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
+        self.rule = w.Dropdown(description=_t(g, "rule"), options=self._rule_options(specs), value="greedy-votes", style={"description_width": "160px"}, layout=w.Layout(width="900px"))
+        self.rule_id = w.HTML()
+        self.rule.observe(lambda _c: self._show_rule_id(), names=["value"])
         self.ballot_type.observe(lambda _c: self._rules_for_type(), names=["value"])
-        self.voters = w.ToggleButtons(options=[(_t(g, "per_code"), "code"), (_t(g, "per_household"), "household")], value="code")
-        self.policy = w.ToggleButtons(options=[(_t(g, "policy_none"), "none"), (_t(g, "policy_replace"), "replace-before-close")], value="none")
-        self.candidates: dict[int, tuple[w.Checkbox, w.BoundedIntText, Any]] = {}
-        rows = []
-        for r in proposals.itertuples():
-            cost = 10_000 if pd.isna(r.cost_fen) else int(r.cost_fen) // 100
-            box = w.Checkbox(value=False, description=f"{r.id}. {r.title}", indent=False, layout=w.Layout(width="520px"))
-            yuan_box = w.BoundedIntText(value=max(cost, 1), min=1, max=10**8, layout=w.Layout(width="140px"))
-            self.candidates[int(r.id)] = (box, yuan_box, r)
-            rows.append(w.HBox([box, yuan_box]))
-        self.create_button = w.Button(description=_t(g, "create_round"), button_style="primary", layout=w.Layout(width="240px", height="52px"))
+        self.min_support = w.BoundedIntText(description=text("nav.desk.min_support", g), value=1, min=0, max=10**6, style={"description_width": "160px"})
+        self.min_support.add_class("linli-min-support")
+        min_hint = w.HTML(f'<div class="linli-hint">{escape(text("nav.desk.min_support_hint", g))}</div>')
+        self.voters = w.ToggleButtons(options=[(_t(g, "per_code"), "code"), (_t(g, "per_household"), "household")], value="code", style={"button_width": "auto"})
+        self.policy = w.ToggleButtons(options=[(_t(g, "policy_none"), "none"), (_t(g, "policy_replace"), "replace-before-close")], value="none", style={"button_width": "auto"})
+        screened = screened if screened is not None else pd.DataFrame(columns=["proposal_id", "outcome"])
+        self.table = CandidateTable(candidates_from(proposals, screened), lang=g)
+        self.create_button = w.Button(description=_t(g, "create_round"), button_style="primary", layout=w.Layout(min_width="240px", height="52px"))
+        self.create_button.add_class("linli-create-round")
         self.create_button.on_click(lambda _b: self.create())
         self.codes_count = w.BoundedIntText(description=_t(g, "codes_count"), value=50, min=1, max=5000, style={"description_width": "160px"})
+        self.codes_count.add_class("linli-codes-count")
         self.households = w.Textarea(placeholder=_t(g, "households_ph"), layout=w.Layout(width="520px", height="120px"))
-        self.codes_button = w.Button(description=_t(g, "make_codes"), layout=w.Layout(width="240px", height="52px"))
+        self.codes_button = w.Button(description=_t(g, "make_codes"), layout=w.Layout(min_width="240px", height="52px"))
+        self.codes_button.add_class("linli-make-codes")
         self.codes_button.on_click(lambda _b: self.make_codes())
-        self.open_button = w.Button(description=_t(g, "open_round"), button_style="success", layout=w.Layout(width="240px", height="52px"))
+        self.open_button = w.Button(description=_t(g, "open_round"), button_style="success", layout=w.Layout(min_width="240px", height="52px"))
         self.open_button.add_class("linli-open-round")
         self.open_button.on_click(lambda _b: self.set_status("open"))
-        self.close_button = w.Button(description=_t(g, "close_round"), button_style="danger", layout=w.Layout(width="300px", height="52px"))
+        self.close_button = w.Button(description=_t(g, "close_round"), button_style="danger", layout=w.Layout(min_width="300px", height="52px"))
         self.close_button.add_class("linli-close-round")
-        self.close_button.on_click(lambda _b: self.set_status("closed"))
+        self.confirm_close = Confirm(lambda: self.set_status("closed"), yes=text("nav.desk.close_yes", g), no=text("nav.desk.cancel", g))
+        self.close_button.on_click(lambda _b: self.confirm_close.ask(text("nav.desk.close_question", g, id=self.round_id)))
         self.status = w.HTML()
         self.message = w.HTML()
         self.codes_link = w.HTML()
+        self.links = w.HTML()
         self.setup = w.VBox([
-            self.name, self.fund, self.amount, self.ballot_type, self.max_picks, self.points, self.rule, self.voters, self.policy,
-            w.HTML(f"<b>{escape(_t(g, 'candidates'))}</b>"), w.VBox(rows, layout=w.Layout(max_height="420px", overflow="auto")), self.create_button,
+            self.name, self.fund, self.amount, self.ballot_type, self.max_picks, self.points, self.rule, self.rule_id,
+            w.HBox([self.min_support, min_hint], layout=w.Layout(align_items="center")), self.voters, self.policy,
+            w.HTML(f"<b>{escape(_t(g, 'candidates'))}</b>"), self.table.root, self.create_button,
         ])
-        self.manage = w.VBox([self.status, w.HBox([self.codes_count, self.codes_button]), self.households, self.codes_link, w.HBox([self.open_button, self.close_button])])
+        # A lost or compromised slip: void its code (audit-logged); a household gets a new one.
+        self.void_who = w.Text(description=text("trust.void_who", g), placeholder=text("trust.void_who_ph", g), continuous_update=False,
+                               style={"description_width": "160px"}, layout=w.Layout(width="520px"))
+        self.void_button = w.Button(description=text("trust.void_reprint", g), button_style="warning", layout=w.Layout(width="240px", height="52px"))
+        self.void_button.add_class("linli-void-code")
+        self.void_button.on_click(lambda _b: self.void_reprint())
+        self.void_message = w.HTML()
+        self.manage = w.VBox([self.status, self.links, w.HBox([self.codes_count, self.codes_button]), self.households, self.codes_link,
+                              w.HBox([self.void_who, self.void_button]), self.void_message, w.HBox([self.open_button, self.close_button])])
         title = w.HTML(f'<div class="linli-big">{escape(_t(g, "desk_title"))}</div>')
-        self.root = w.VBox([title, self.setup, self.message, self.manage])
+        self.root = w.VBox([title, self.setup, self.message, self.manage, self.confirm_close.root])
         self.root.add_class("linli-page")
+        self.root.add_class("linli-round-desk")
         self._rules_for_type()
         self.show_round(None)
+
+    @property
+    def candidates(self) -> dict:
+        return self.table.all
+
+    def _rule_options(self, specs: list[str]) -> list[tuple[str, str]]:
+        from toolkit.ui.rulenames import rule_words
+
+        return [(rule_words(s, self.lang), s) for s in specs]
+
+    def _show_rule_id(self) -> None:
+        from toolkit.ui.rulenames import rule_html
+
+        self.rule_id.value = f'<div class="linli-rule-id" data-rule="{escape(self.rule.value)}">{rule_html(self.rule.value, self.lang)}</div>'
 
     def _rules_for_type(self) -> None:
         from toolkit.budget import rule_specs
@@ -109,45 +145,59 @@ class RoundDesk:
 
         specs = sorted(set(rule_specs(VOTE_TYPE[self.ballot_type.value])))
         current = self.rule.value
-        self.rule.options = specs
+        self.rule.options = self._rule_options(specs)
         self.rule.value = current if current in specs else specs[0]
+        self._show_rule_id()
 
     def settings(self):
-        import pandas as pd
-
         from toolkit.rounds import Approval, Cumulative, Fund, Knapsack, Project, Ranking, RoundSettings
 
-        chosen = [(pid, box, cost, r) for pid, (box, cost, r) in self.candidates.items() if box.value]
+        chosen = [(pid, cost, self.table.all[pid]) for pid, cost in self.table.chosen.items()]
         projects = tuple(
-            Project(f"P{pid:04d}", Label(str(r.title), str(r.title)), int(cost.value) * 100, Label(*[_reasons(r)] * 2),
-                    None if pd.isna(r.lon) else (float(r.lon), float(r.lat)))
-            for pid, box, cost, r in chosen
+            Project(f"P{pid:04d}", Label(c.title, c.title), int(cost) * 100, Label(c.reasons, c.reasons), c.location)
+            for pid, cost, c in chosen
         )
         kind = self.ballot_type.value
         ballot = {
             "approval": lambda: Approval(min_picks=1, max_picks=self.max_picks.value),
             "knapsack": lambda: Knapsack(),
             "cumulative": lambda: Cumulative(points=self.points.value),
-            "ranking": lambda: Ranking(k=self.max_picks.value),
+            "ranking": lambda: Ranking(k=min(self.max_picks.value, max(len(projects), 1))),
         }[kind]()
         name = self.name.value.strip() or "预算轮次"
         return RoundSettings("round", Label(name, name), projects, (Fund("fund", Label(self.fund.value, self.fund.value), self.amount.value * 100),),
-                             ballot, rule=self.rule.value, voters=self.voters.value, change_policy=self.policy.value), {f"P{pid:04d}": pid for pid, *_ in chosen}
+                             ballot, rule=self.rule.value, voters=self.voters.value, change_policy=self.policy.value,
+                             min_support=int(self.min_support.value)), {f"P{pid:04d}": pid for pid, *_ in chosen}
+
+    def _error(self, message: str) -> None:
+        self.message.value = f'<div class="linli-error" id="linli-desk-error">{escape(message)}</div>'
 
     def create(self) -> int | None:
+        from toolkit.i18n import text
         from toolkit.voting import create_round
 
+        if not self.table.chosen:
+            self._error(text("nav.desk.none_chosen", self.lang))
+            return None
         try:
             settings, proposal_ids = self.settings()
             rid = create_round(self.store, settings, scrypt_n=self.scrypt_n, proposal_ids=proposal_ids)
-        except (LinliError, ValidationError) as exc:
-            self.message.value = f'<div class="linli-error">{escape(_error_text(self.lang, exc))}</div>'
+        except ValidationError as exc:
+            self._error("；".join(v.get(self.lang) if isinstance(v, Label) else str(v) for v in exc.errors.values()))
+            return None
+        except LinliError as exc:
+            self._error(str(exc))
             return None
         self.message.value = ""
         self.show_round(rid)
+        if self.on_created:
+            self.on_created(rid)
         return rid
 
     def show_round(self, round_id: int | None) -> None:
+        from toolkit.i18n import text
+        from toolkit.ui.nav import href
+
         self.round_id = round_id
         if round_id is None:
             self.manage.layout.display = "none"
@@ -156,7 +206,13 @@ class RoundDesk:
         turnout = self.store.turnout(round_id)
         self.manage.layout.display = "flex"
         frozen = f' · {escape(_t(self.lang, "frozen"))}' if turnout["ballots"] else ""
-        self.status.value = f'<div class="linli-title" id="linli-round-status" data-status="{escape(r["status"])}">{escape(_t(self.lang, "round_status", id=round_id, status=_t(self.lang, "status_" + r["status"])))}{frozen}</div>'
+        issued = f' · {escape(text("nav.desk.codes_issued", self.lang, n=turnout["codes_issued"]))}'
+        self.status.value = (f'<div class="linli-title" id="linli-round-status" data-status="{escape(r["status"])}" data-codes="{turnout["codes_issued"]}">'
+                             f'{escape(_t(self.lang, "round_status", id=round_id, status=_t(self.lang, "status_" + r["status"])))}{frozen}{issued}</div>')
+        g = self.lang
+        self.links.value = (f'<div class="linli-round-links">{escape(text("nav.desk.links", g))} '
+                            f'<a class="linli-button-link" href="{escape(href("results", g, round=round_id))}">{escape(text("nav.page.results", g))}</a> '
+                            f'<a class="linli-button-link" href="{escape(href("paper", g, round=round_id))}">{escape(text("nav.page.paper", g))}</a></div>')
         self.open_button.disabled = r["status"] != "draft"
         self.close_button.disabled = r["status"] != "open"
         self.codes_button.disabled = r["status"] == "closed"
@@ -174,12 +230,48 @@ class RoundDesk:
         if round_["voter_unit"] == "household" and (not homes or len(set(homes)) != len(homes)):
             self.codes_link.value = f'<div class="linli-error">{escape(_t(self.lang, "households_needed"))}</div>'
             return []
-        codes = issue_codes(self.store, self.round_id, len(homes) or self.codes_count.value, homes or None)
+        try:
+            codes = issue_codes(self.store, self.round_id, len(homes) or self.codes_count.value, homes or None)
+        except (LinliError, ValidationError) as exc:  # e.g. a household that already has a code
+            self.codes_link.value = f'<div class="linli-error">{escape(_error_text(self.lang, exc))}</div>'
+            return []
         settings = round_settings(round_)
         sheet = render_code_sheet(settings.name, [normalise_code(c) for c in codes], link=self.sheet_link())
         link = _data_link(sheet, f"round-{self.round_id}-codes.html", "text/html", "HTML (A4)", "linli-codes-sheet")
         self.codes_link.value = f"<div>{escape(_t(self.lang, 'codes_ready'))} {link}</div>"
+        self.show_round(self.round_id)  # the status line counts the codes issued
         return codes
+
+    def void_reprint(self) -> str | None:
+        """Void the code named in the box (a household, or the code itself in a code round); a
+        household gets a new code at once (a one-slip sheet). Returns the new code, if any."""
+        from toolkit.rounds import normalise_code
+        from toolkit.rounds.sheets import render_code_sheet
+        from toolkit.voting import reprint_code, round_settings, void_code
+
+        assert self.round_id is not None
+        round_ = self.store.round(self.round_id)
+        who = clean_line(self.void_who.value)
+        if not who:
+            self.void_message.value = f'<div class="linli-error">{escape(text("trust.void_who_ph", self.lang))}</div>'
+            return None
+        try:
+            if round_["voter_unit"] == "household":
+                code = reprint_code(self.store, self.round_id, who, reason="reprint", actor="facilitator")
+            else:
+                void_code(self.store, self.round_id, code_text=who, reason="void", actor="facilitator")
+                code = None
+        except (LinliError, ValidationError) as exc:
+            self.void_message.value = f'<div class="linli-error">{escape(_error_text(self.lang, exc))}</div>'
+            return None
+        if code is None:
+            self.void_message.value = f'<div class="linli-hint">{escape(text("trust.voided", self.lang))}</div>'
+            return None
+        sheet = render_code_sheet(round_settings(round_).name, [normalise_code(code)], link=self.sheet_link())
+        link = _data_link(sheet, f"round-{self.round_id}-reprint.html", "text/html", "HTML (A4)", "linli-reprint-sheet")
+        self.void_message.value = f'<div class="linli-hint">{escape(text("trust.reprinted", self.lang, who=who))} {link}</div>'
+        self.void_who.value = ""
+        return code
 
     def sheet_link(self) -> str | None:
         """What a code's QR holds: the vote page with round and code, when the public address is known."""
@@ -188,16 +280,21 @@ class RoundDesk:
         return f"{self.public_url}/voila/render/vote.ipynb?round={self.round_id}&code={{code}}"
 
     def set_status(self, status: str) -> None:
+        """Open (only once codes are issued) or close (after the confirmation dialog) voting."""
+        from toolkit.i18n import text
         from toolkit.voting import close_round
 
         assert self.round_id is not None
+        self.message.value = ""
         try:
             if status == "closed":
                 close_round(self.store, self.round_id, lang=self.lang)
+            elif self.store.turnout(self.round_id)["codes_issued"] == 0:
+                self._error(text("nav.desk.no_codes", self.lang))
             else:
                 self.store.set_round_status(self.round_id, status)
         except LinliError as exc:
-            self.message.value = f'<div class="linli-error">{escape(exc)}</div>'
+            self._error(text("nav.desk.no_codes", self.lang) if "no voting codes" in str(exc) else str(exc))
         self.show_round(self.round_id)
 
 
@@ -255,28 +352,39 @@ class ResultsBoard(LivePoller):
             f'<div class="linli-title" id="linli-spent">{escape(_t(self.lang, "spent_left", spent=yuan(int(a.total_cost * 100)), left=yuan(int(a.left * 100)), budget=yuan(int(a.budget * 100))))}</div>'
             f'<div>{escape(_t(self.lang, "served", share=f"{float(m.share_served):.0%}"))}</div>'
         )
+        from toolkit.i18n import text
+        from toolkit.ui.rulenames import rule_html, rule_words
+
+        g = self.lang
+        most = max(res.support.values(), default=0) or 1
         rows = ""
         for pid, p in names.items():
-            mark = _t(self.lang, "funded" if pid in funded else "not_funded")
+            mark = _t(g, "funded" if pid in funded else "not_funded")
+            votes = res.support.get(pid, 0)
+            bar = (f'<div class="linli-bar-track"><div class="linli-bar {"linli-bar-funded" if pid in funded else "linli-bar-not"}" '
+                   f'style="width:{max(votes * 100 // most, 1)}%"></div></div><div class="linli-votes">{escape(text("nav.results.votes", g, n=votes))}</div>')
             rows += (
-                f'<tr data-project="{escape(pid)}" data-funded="{int(pid in funded)}"><td><b>{escape(p["name"])}</b><br/><small>{escape(res.explanations[pid])}</small></td>'
-                f'<td class="num">{escape(yuan(p["cost_fen"]))}</td><td class="mark">{escape(mark)}</td></tr>'
+                f'<tr data-project="{escape(pid)}" data-funded="{int(pid in funded)}" data-votes="{votes}"><td class="linli-result-name"><b>{escape(p["name"])}</b><br/><small>{escape(res.explanations[pid])}</small></td>'
+                f'<td class="linli-result-bar">{bar}</td><td class="num">{escape(yuan(p["cost_fen"]))}</td><td class="mark">{escape(mark)}</td></tr>'
             )
-        self.table.value = f'<table id="linli-results">{rows}</table>'
+        self.table.value = (f'<div class="linli-title">{escape(text("nav.results.bars_title", g))}</div>'
+                            f'<div class="linli-rule-line">{escape(_t(g, "rule"))}: {rule_html(str(a.spec), g)}</div>'
+                            f'<table id="linli-results">{rows}</table>')
         if res.comparison is not None:
             c = res.comparison
             other = str(res.other.spec)
-            lines = [_t(self.lang, "side_by_side", a=str(a.spec), b=other)]
+            words = {str(a.spec): rule_words(str(a.spec), g), other: rule_words(other, g)}
+            lines = [escape(_t(g, "side_by_side", a=words[str(a.spec)], b=words[other]))]
             if c.only_a or c.only_b:
                 if c.only_a:
-                    lines.append(_t(self.lang, "only_in", rule=str(a.spec), projects="、".join(names[x]["name"] for x in c.only_a)))
+                    lines.append(escape(_t(g, "only_in", rule=words[str(a.spec)], projects="、".join(names[x]["name"] for x in c.only_a))))
                 if c.only_b:
-                    lines.append(_t(self.lang, "only_in", rule=other, projects="、".join(names[x]["name"] for x in c.only_b)))
+                    lines.append(escape(_t(g, "only_in", rule=words[other], projects="、".join(names[x]["name"] for x in c.only_b))))
             else:
-                lines.append(_t(self.lang, "same_both"))
-            lines.append(_t(self.lang, "served", share=f"{float(c.a.share_served):.0%}") + f" ({a.spec})")
-            lines.append(_t(self.lang, "served", share=f"{float(c.b.share_served):.0%}") + f" ({other})")
-            self.compare.value = '<div id="linli-compare">' + "".join(f"<div>{escape(x)}</div>" for x in lines) + "</div>"
+                lines.append(escape(_t(g, "same_both")))
+            lines.append(escape(_t(g, "served", share=f"{float(c.a.share_served):.0%}")) + f' <small class="linli-id">{escape(str(a.spec))}</small>')
+            lines.append(escape(_t(g, "served", share=f"{float(c.b.share_served):.0%}")) + f' <small class="linli-id">{escape(other)}</small>')
+            self.compare.value = '<div id="linli-compare">' + "".join(f"<div>{x}</div>" for x in lines) + "</div>"
         features = [
             {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]}, "properties": {"id": escape(pid), "funded": pid in funded}}
             for pid, p in names.items() if p["lon"] is not None
@@ -288,9 +396,15 @@ class ResultsBoard(LivePoller):
                 style_callback=lambda f: {"color": "#1b5e20" if f["properties"]["funded"] else "#9e9e9e", "fillColor": "#1b5e20" if f["properties"]["funded"] else "#bdbdbd", "fillOpacity": 0.9},
             )
             self.map.add(self.layer)
+        if not any(isinstance(c, ipyleaflet.LegendControl) for c in self.map.controls):
+            self.map.add(ipyleaflet.LegendControl(
+                {text("nav.results.legend_funded", g): "#1b5e20", text("nav.results.legend_not", g): "#bdbdbd"},
+                title=text("nav.results.legend_title", g), position="topright"))
         self.map_box.layout.display = "flex"
         ballots = self.store.counted_ballots(self.round_id)
-        csv = "ballot,project,value\n" + "".join(f"{i},{pid},{v}\n" for i, b in enumerate(ballots, start=1) for pid, v in b.items())
+        from toolkit.spreadsheets import csv_text
+
+        csv = csv_text(["ballot", "project", "value"], [(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()])
         self.export.value = (
             f"<div><b>{escape(_t(self.lang, 'export'))}</b>: "
             + _data_link(closed.pabulib, f"round-{self.round_id}.pb", "text/plain", ".pb (pabulib)", "linli-export-pb")
@@ -303,11 +417,12 @@ class ResultsBoard(LivePoller):
     def _excel(self, ballots: list[dict[str, int]], res) -> bytes:
         import pandas as pd
 
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-            pd.DataFrame([(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()], columns=["ballot", "project", "value"]).to_excel(xl, sheet_name="ballots", index=False)
-            pd.DataFrame([(pid, pid in res.allocation.selected, text) for pid, text in res.explanations.items()], columns=["project", "funded", "explanation"]).to_excel(xl, sheet_name="result", index=False)
-        return buf.getvalue()
+        from toolkit.spreadsheets import excel_bytes
+
+        return excel_bytes({
+            "ballots": pd.DataFrame([(i, pid, v) for i, b in enumerate(ballots, start=1) for pid, v in b.items()], columns=["ballot", "project", "value"]),
+            "result": pd.DataFrame([(pid, pid in res.allocation.selected, text) for pid, text in res.explanations.items()], columns=["project", "funded", "explanation"]),
+        })
 
 
 class PaperDesk:
@@ -323,6 +438,8 @@ class PaperDesk:
         self.operator = w.Text(description=_t(g, "operator"), continuous_update=False, style={"description_width": "120px"})
         self.serial = w.Text(description=_t(g, "serial"), continuous_update=False, style={"description_width": "120px"})
         self.resolver = w.Checkbox(description=_t(g, "resolver"), indent=False)
+        self.operator.add_class("linli-operator")
+        self.serial.add_class("linli-serial")
         self.editor = BallotEditor(self.settings, lang=lang)
         self.save = w.Button(description=_t(g, "save_entry"), button_style="primary", layout=w.Layout(width="260px", height="52px"))
         self.save.add_class("linli-save-paper")
@@ -332,6 +449,7 @@ class PaperDesk:
         title = w.HTML(f'<div class="linli-big">{escape(_t(g, "paper_title"))} · {escape(self.settings.name.get(g))}</div>')
         self.root = w.VBox([title, w.HBox([self.operator, self.serial, self.resolver]), self.editor.root, self.save, self.message, self.state])
         self.root.add_class("linli-page")
+        self.root.add_class(f"linli-lang-{lang}")
         self.show_state()
 
     def enter(self) -> bool:
@@ -341,19 +459,40 @@ class PaperDesk:
             role = enter_paper(self.store, self.round_id, self.serial.value.strip(), self.operator.value.strip(), self.editor.data(), resolver=self.resolver.value)
             count_paper(self.store, self.round_id)
         except (LinliError, ValidationError) as exc:
-            self.message.value = f'<div class="linli-error">{escape(_error_text(self.lang, exc))}</div>'
+            self.message.value = f'<div class="linli-error">{escape(error_text(exc, self.lang))}</div>'
             return False
-        self.message.value = f'<div class="linli-hint">{escape(_t(self.lang, "entry_saved", role=role))}</div>'
+        role_text = tt(f"tablets.paper.role_{role}", self.lang)
+        self.message.value = f'<div class="linli-hint" id="linli-paper-saved">{escape(tt("tablets.paper.saved", self.lang, role=role_text))}</div>'
         self.editor.reset()
         self.resolver.value = False
         self.show_state()
         return True
 
+    def difference_label(self, field: str) -> str:
+        """A differing field of two entries (``projects.P0002``, ``points.P0002``, ``ranking[2]``,
+        ``assisted``, ``kind``) in words: the project's card number and name, or the rank."""
+        import re
+
+        from toolkit.ui.ballot import project_numbers
+
+        numbers = project_numbers(self.settings)
+        head, _, pid = field.partition(".")
+        if pid in numbers and head in ("projects", "points"):
+            name = self.settings.project(pid).name.get(self.lang)
+            return tt(f"tablets.paper.diff_{'project' if head == 'projects' else 'points'}", self.lang, n=numbers[pid], name=name)
+        rank = re.fullmatch(r"ranking\[(\d+)\]", field)
+        if rank:
+            return tt("tablets.paper.diff_rank", self.lang, n=int(rank.group(1)))
+        if field in ("assisted", "kind"):
+            return tt(f"tablets.paper.diff_{field}", self.lang)
+        return field_name(field, self.lang)
+
     def show_state(self) -> None:
         from toolkit.voting import paper_status
 
         items = []
+        sep = "、" if self.lang != "en" else ", "
         for serial, res in paper_status(self.store, self.round_id).items():
-            status = _t(self.lang, f"ps_{res.status}", fields="、".join(res.differences))
+            status = _t(self.lang, f"ps_{res.status}", fields=sep.join(self.difference_label(d) for d in res.differences))
             items.append(f'<li data-serial="{escape(serial)}" data-status="{escape(res.status)}">{escape(_t(self.lang, "paper_state", serial=serial, status=status))}</li>')
         self.state.value = '<ul id="linli-paper-state">' + "".join(items) + "</ul>"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import io
 from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -18,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from toolkit.errors import LinliError
-from toolkit.markup import escape
+from toolkit.markup import escape, yuan
 from toolkit.proposals import new_submission_id
 from toolkit.ui.polling import LivePoller
+from toolkit.ui.tablets import error_text, tt
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -38,10 +38,23 @@ def _scale_values(rubric: "Rubric") -> list[int]:
 
 
 class ScoringForm:
-    """A reviewer's tablet: enter the code, then one project at a time."""
+    """A reviewer's tablet: enter the code, then one project at a time (the first unfinished one
+    is selected; finished ones carry a ✓). ``project_info(pid)`` returns the proposal behind a
+    panel project (title, problem, why, suggestion, cost_fen, lon, lat) or None; ``district``
+    adds a small map of the project's place."""
 
-    def __init__(self, store: Any, rubric_for: Callable[[dict], "Rubric"], find_reviewer: Callable[[str], dict | None], *, lang: str = "zh") -> None:
+    def __init__(
+        self,
+        store: Any,
+        rubric_for: Callable[[dict], "Rubric"],
+        find_reviewer: Callable[[str], dict | None],
+        *,
+        lang: str = "zh",
+        project_info: Callable[[str], dict | None] = lambda _pid: None,
+        district: Any = None,
+    ) -> None:
         self.store, self.rubric_for, self.find_reviewer, self.lang = store, rubric_for, find_reviewer, lang
+        self.project_info, self.district = project_info, district
         self.reviewer: dict | None = None
         self.panel: dict | None = None
         self.rubric: "Rubric | None" = None
@@ -51,10 +64,19 @@ class ScoringForm:
         self.enter.on_click(lambda _b: self.sign_in(self.code.value))
         self.message = w.HTML()
         self.header = w.HTML()
-        self.project = w.ToggleButtons(style={"button_width": "220px"})
-        self.project.observe(lambda _c: self._show_project(), names=["value"])
+        self.done_count = w.HTML()
+        self.project = w.ToggleButtons(style={"button_width": "auto"})
+        self.project.add_class("linli-projects")
+        self._relabelling = False
+        self.project.observe(lambda _c: None if self._relabelling else self._show_project(), names=["value"])
+        self.details = w.HTML()
+        self.map: Any = None
+        self._marker: Any = None
         self.criteria_box = w.VBox()
-        self.conflict = w.Checkbox(description=_t(lang, "conflict"), indent=False, layout=w.Layout(width="100%"))
+        # A big toggle button, not a 13 px checkbox label: it never overlaps the criteria and
+        # says what it means in both states.
+        self.conflict = w.ToggleButton(value=False, description=tt("tablets.scoring.conflict_off", lang), layout=w.Layout(width="100%", height="auto", min_height="52px"))
+        self.conflict.add_class("linli-conflict")
         self.conflict.observe(lambda _c: self._show_project(), names=["value"])
         self.submit_button = w.Button(description=_t(lang, "submit_sheet"), button_style="danger", layout=w.Layout(width="100%", height="60px"))
         self.submit_button.add_class("linli-submit-sheet")
@@ -62,10 +84,12 @@ class ScoringForm:
         self.progress = w.HTML()
         self.pickers: dict[str, w.ToggleButtons] = {}
         self.submission_ids: dict[str, str] = {}
-        self.sheet = w.VBox([self.header, self.project, self.conflict, self.criteria_box, self.message, self.submit_button, self.progress])
+        self.project_box = w.VBox([self.details])
+        self.sheet = w.VBox([self.header, self.done_count, self.project, self.project_box, self.conflict, self.criteria_box, self.message, self.submit_button, self.progress])
         self.sheet.layout.display = "none"
         self.login = w.VBox([w.HTML(f'<div class="linli-title">{escape(_t(lang, "scoring_title"))}</div>'), w.HBox([self.code, self.enter]), self.message])
         self.root = w.VBox([self.login, self.sheet])
+        self.root.add_class(f"linli-lang-{lang}")
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
 
@@ -85,13 +109,22 @@ class ScoringForm:
         }
         rows = []
         for c in self.rubric.criteria:
-            rows.append(w.HTML(f"<b>{escape(c.label.get(self.lang))}</b>"))
+            rows.append(w.HTML(f'<div class="linli-criterion"><b>{escape(c.label.get(self.lang))}</b></div>'))
             rows.append(self.pickers[c.id])
         self.criteria_box.children = rows
-        self.project.options = [(f"{pid} {title}", pid) for pid, title in self.panel["projects"]]
+        if self.district is not None and self.map is None:
+            from toolkit import maps
+
+            from toolkit.ui.tablets import map_legend
+
+            legend = map_legend(self.lang, (tt("tablets.map.this_project", self.lang), "#b71c1c", "dot"))
+            self.map = maps.base_map(self.district, height_px=260, width_px=600, labels_lang=self.lang, legend=legend)
+            self.map.layout.width = "600px"
+            self.project_box.children = [self.details, self.map]
         self.message.value = ""
         self.login.layout.display = "none"
         self.sheet.layout.display = "flex"
+        self._relabel(select_next=True)
         self._show_project()
         return True
 
@@ -99,24 +132,76 @@ class ScoringForm:
         assert self.reviewer is not None
         return {p for r, p in self.store.submitted_sheets(self.reviewer["panel_id"]) if r == self.reviewer["id"]}
 
+    def _relabel(self, *, select_next: bool) -> None:
+        """Project buttons with ✓ on the finished ones and the count; optionally move to the
+        first unfinished project (or stay on the last one when all are done)."""
+        assert self.panel is not None
+        done = self._done()
+        projects = self.panel["projects"]
+        current = self.project.value
+        if select_next or current is None:
+            remaining = [pid for pid, _ in projects if pid not in done]
+            current = remaining[0] if remaining else (current or (projects[0][0] if projects else None))
+        self._relabelling = True
+        try:
+            self.project.options = [(("✓ " if pid in done else "") + f"{pid} {title}", pid) for pid, title in projects]
+            self.project.value = current
+        finally:
+            self._relabelling = False
+        self.done_count.value = f'<div class="linli-meter" id="linli-done-count">{escape(tt("tablets.scoring.done_count", self.lang, done=len(done), total=len(projects)))}</div>'
+
+    def _show_details(self, pid: str | None) -> None:
+        info = self.project_info(pid) if pid else None
+        if not info:
+            self.details.value = ""
+            return
+        lang = self.lang
+        parts = [f'<div class="linli-card-title" id="linli-project-title"><b>{escape(pid)} {escape(info.get("title", ""))}</b></div>']
+        cost = info.get("cost_fen")
+        cost_text = tt("tablets.scoring.cost", lang, cost=yuan(cost)) if cost is not None else tt("tablets.scoring.cost_unknown", lang)
+        parts.append(f'<div class="linli-meter" id="linli-project-cost">{escape(cost_text)}</div>')
+        for key in ("problem", "why", "suggestion"):
+            if info.get(key):
+                parts.append(f'<p><b>{escape(tt("tablets.scoring." + key, lang))}</b>{"：" if lang != "en" else ": "}{escape(info[key])}</p>')
+        self.details.value = '<div class="linli-card" id="linli-project-details">' + "".join(parts) + "</div>"
+        if self.map is not None:
+            import ipyleaflet
+
+            if self._marker is not None:
+                self.map.remove(self._marker)
+                self._marker = None
+            lon, lat = info.get("lon"), info.get("lat")
+            if lon is not None and lat is not None:
+                self._marker = ipyleaflet.CircleMarker(location=(lat, lon), radius=12, color="#b71c1c", fill_color="#b71c1c", fill_opacity=0.9)
+                self.map.add(self._marker)
+                self.map.center = (lat, lon)
+                self.map.zoom = 16
+
     def _show_project(self) -> None:
         if self.reviewer is None or self.panel is None:
             return
         done = self._done()
         pid = self.project.value
         submitted = pid in done
-        self.submit_button.disabled = submitted
+        self.submit_button.disabled = submitted or pid is None
         self.criteria_box.layout.display = "none" if self.conflict.value else "flex"
+        self.conflict.description = tt("tablets.scoring.conflict_on" if self.conflict.value else "tablets.scoring.conflict_off", self.lang)
+        self.conflict.button_style = "warning" if self.conflict.value else ""
         self.submit_button.description = _t(self.lang, "sheet_done") if submitted else _t(self.lang, "submit_sheet")
         total = len(self.panel["projects"])
         text = _t(self.lang, "all_done") if len(done) == total else _t(self.lang, "progress", done=len(done), total=total)
         self.progress.value = f'<div class="linli-hint" id="linli-progress">{escape(text)}</div>'
+        self._show_details(pid)
 
     def submit(self) -> bool:
-        """Check the sheet in Python (every criterion scored, inside the scale) and store it once."""
-        if self.reviewer is None or self.rubric is None:
+        """Check the sheet in Python (a project of this panel chosen, every criterion scored,
+        inside the scale) and store it once; the database checks the same."""
+        if self.reviewer is None or self.rubric is None or self.panel is None:
             return False
         pid = self.project.value
+        if pid not in {p for p, _ in self.panel["projects"]}:
+            self.message.value = f'<div class="linli-error">{escape(tt("tablets.scoring.pick_project", self.lang))}</div>'
+            return False
         values = {cid: p.value for cid, p in self.pickers.items()}
         if not self.conflict.value:
             missing = [c.label.get(self.lang) for c in self.rubric.criteria if values[c.id] is None]
@@ -131,15 +216,13 @@ class ScoringForm:
         try:
             self.store.submit_sheet(self.reviewer["id"], pid, values, conflict=self.conflict.value, submission_id=sid)
         except LinliError as exc:
-            self.message.value = f'<div class="linli-error">{escape(_t(self.lang, "panel_locked") if "locked" in str(exc) else exc)}</div>'
+            self.message.value = f'<div class="linli-error">{escape(error_text(exc, self.lang))}</div>'
             return False
         self.message.value = ""
         for p in self.pickers.values():
             p.value = None
         self.conflict.value = False
-        remaining = [p for p, _ in self.panel["projects"] if p not in self._done()]
-        if remaining:
-            self.project.value = remaining[0]
+        self._relabel(select_next=True)
         self._show_project()
         return True
 
@@ -168,6 +251,7 @@ class Tally(LivePoller):
         whatif = w.VBox([w.HTML(f"<b>{escape(_t(lang, 'tally_weights'))}</b>"), *self.weights.values()])
         self.root = w.VBox([title, self.sheets, self.missing, self.ranking, self.agreement, self.sensitivity, whatif, self.export], layout=w.Layout(width="1880px"))
         self.root.add_class("linli-projector")
+        self.root.add_class(f"linli-lang-{lang}")
         self.locked = self.panel["locked_at"] is not None
         self.status = self.sheets
 
@@ -238,9 +322,10 @@ class Tally(LivePoller):
 
         csv_text = format_score_csv(rows)
         csv_uri = "data:text/csv;charset=utf-8;base64," + base64.b64encode(csv_text.encode("utf-8")).decode()
-        buf = io.BytesIO()
-        score_frame(rows).astype({"value": "float64"}).to_excel(buf, index=False, sheet_name="scores")
-        xlsx_uri = "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64," + base64.b64encode(buf.getvalue()).decode()
+        from toolkit.spreadsheets import excel_bytes
+
+        xlsx = excel_bytes({"scores": score_frame(rows).astype({"value": "float64"})})
+        xlsx_uri = "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64," + base64.b64encode(xlsx).decode()
         name = f"panel-{self.panel_id}-scores"
         return (
             f'<div><b>{escape(_t(self.lang, "tally_export"))}</b>: '

@@ -1,0 +1,10 @@
+META
+key;value
+budget;1/3
+vote_type;approval
+PROJECTS
+project_id;cost
+a;5
+VOTES
+voter_id;vote
+1;a

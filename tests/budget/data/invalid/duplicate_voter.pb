@@ -1,0 +1,13 @@
+META
+key;value
+budget;10
+vote_type;approval
+PROJECTS
+project_id;cost
+a;5
+b;6
+VOTES
+voter_id;vote
+1;a
+2;b
+1;a,b

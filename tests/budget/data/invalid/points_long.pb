@@ -1,0 +1,12 @@
+META
+key;value
+budget;10
+vote_type;cumulative
+PROJECTS
+project_id;cost
+a;5
+b;6
+VOTES
+voter_id;vote;points
+1;a;100000000000000000000000000000
+2;b;3

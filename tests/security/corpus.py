@@ -1,0 +1,52 @@
+"""Hostile strings (titles, names, households, reviewer names) for the security suite: markup and
+script, spreadsheet formulas, CSV / .pb separators, control characters, direction overrides,
+template syntax, very long text. Each is 2..80 characters so it can be a proposal title."""
+
+from __future__ import annotations
+
+HOSTILE = [
+    '<script>alert("x")</script>',
+    '<img src=x onerror=alert(1)>',
+    '"><svg onload=alert(1)>',
+    "'; DROP TABLE ballots; --",
+    "javascript:alert(1)",
+    "${alert(1)}",
+    "`${document.cookie}`",
+    "{{7*7}} {% raw %}",
+    "{title} {0} %s %(x)s",
+    '=HYPERLINK("http://evil.example","点我")',
+    "=1+2",
+    "+SUM(A1:A9)",
+    "-2+3",
+    "@SUM(1,2)",
+    "\t=cmd|' /C calc'!A0",
+    "\r=1+1",
+    "凉亭;100;VOTES",
+    "名字;带分号\n下一行;1;2",
+    "VOTES",
+    '"引号" 和 ""双引号""',
+    "a,b,c;d",
+    "行一\n行二",
+    "回车\r\n换行",
+    "空字符\x00在中间",
+    "响铃\x07退格\x08",
+    "\u202e反向文字 txt.exe",
+    "零宽\u200b空格",
+    "行分隔\u2028段分隔\u2029",
+    "&lt;已转义&gt; &amp;",
+    "</div></td></tr></table>",
+    "<!-- 注释",
+    "\\u003cscript\\u003e",
+    "😀 表情 🏠",
+    "ＦＵＬＬ　ＷＩＤＴＨ＜ｓｃｒｉｐｔ＞",
+    "..\\..\\etc\\passwd",
+    "../../etc/passwd",
+    "NULL",
+    "  前后空格  ",
+    "长" * 80,
+    "<a href='javascript:alert(1)'>点</a>",
+    "<style>*{display:none}</style>",
+    "data:text/html;base64,PHNjcmlwdD4=",
+]
+
+CONTROL_FREE = [s for s in HOSTILE if not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029\u202e" for c in s)]
