@@ -312,14 +312,80 @@ def plan_page(db: str | None = None) -> w.Widget:
     ``?new=1`` opens the form for a new plan, whose id then goes into the address)."""
     lang = _lang_setting()
 
-    settings = load_settings()
-    store = open_store(db if db is not None else settings.db)
-    wanted = _query("plan")
-    plans = store.plans()
-    plan_id = int(wanted) if wanted and wanted.isdigit() else (plans[0]["id"] if plans else None)
-    desk = PlanDesk(store, plan_id, lang=_page_lang(settings.lang))
-    display(desk.root)
-    return desk.root
+    def build():
+        from toolkit.settings import load_settings
+        from toolkit.store import open_store
+        from toolkit.ui.plan import PlanDesk
+
+        settings = load_settings()
+        store = open_store(db if db is not None else settings.db)
+        plans = [p["id"] for p in store.plans()]
+        wanted = nav.requested_id("plan", plans)
+        plan_id = wanted if wanted is not None else (None if _query("new") or not plans else plans[0])
+        desk = PlanDesk(store, plan_id, lang=lang)
+        address = w.Output(layout=w.Layout(height="0px", overflow="hidden"))
+        # runs after the desk's own handler (registration order): the new id goes into the address
+        desk.new_button.on_click(lambda _b: nav.set_url(address, plan=desk.plan_id) if desk.plan_id is not None else None)
+        return w.VBox([desk.root, address]), None
+
+    return _shown("plan", lang, build)
+
+
+@_store_boundary
+def staff_home_page(db: str | None = None) -> w.Widget:
+    """Staff server root: the district at a glance, lists with links, new round / plan / panel."""
+    lang = _lang_setting()
+
+    def build():
+        from toolkit.ui.home import StaffHome
+        from toolkit.workspace import open_workspace
+
+        ws = open_workspace(db)
+        households = int(ws.district.compounds.households.sum())
+        return StaffHome(ws.store, lang, households=households).root, None
+
+    return _shown("home", lang, build)
+
+
+@_store_boundary
+def resident_home_page(db: str | None = None) -> w.Widget:
+    """Resident server root: large tiles (propose, vote in the open round, score, …), zh first."""
+    lang = _lang_setting()
+
+    def build():
+        from toolkit.serve import NOTEBOOKS
+        from toolkit.settings import load_settings
+        from toolkit.store import open_store
+        from toolkit.ui.home import resident_home, resident_tiles
+
+        settings = load_settings()
+        store = open_store(db if db is not None else settings.db)
+        pages = tuple(sorted(p.stem for p in (NOTEBOOKS / "resident").glob("*.ipynb")))
+        return resident_home(resident_tiles(store, lang, pages), lang), None
+
+    return _shown("home", lang, build, bar=False)
+
+
+@_store_boundary
+def edit_geodata_page(db: str | None = None) -> w.Widget:
+    """Planners (JupyterLab or Voila): edit the reference layers in a draft, check, publish."""
+    from toolkit.settings import load_settings
+    from toolkit.ui.geodata_editor import edit_geodata
+
+    editor = edit_geodata(db, lang=_page_lang(load_settings().lang))
+    display(editor.root)
+    return editor.root
+
+
+@_store_boundary
+def needs_page(db: str | None = None) -> w.Widget:
+    """Planners: what residents asked for, by area; writes the HTML map and Excel exports."""
+    from toolkit.settings import load_settings
+    from toolkit.ui.needs_report import needs_report
+
+    root, _needs, _files = needs_report(db, lang=_page_lang(load_settings().lang))
+    display(root)
+    return root
 
 
 # -- closing the loop (issue 12) ------------------------------------------------------------
