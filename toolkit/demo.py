@@ -221,7 +221,7 @@ def extend_through_the_loop(ws, seed: int = SEED) -> str:
     for community_id in [c for c, n in busy.items() if n >= 4][:3]:
         mine = pool[pool.community_id == community_id].head(6)
         cost = [int(c) for c in mine.cost_fen]
-        budget = sum(sorted(cost)[: max(2, len(cost) // 2)]) + 100_00
+        budget = max(max(cost), sum(sorted(cost)[: max(2, len(cost) // 2)])) + 100_00  # every candidate within the fund
         name = f"{mine.community_name.iloc[0]}微更新"
         candidates = tuple(Project(f"P{int(r.id):04d}", Label(r.title, r.title), int(r.cost_fen), Label(r.problem, r.problem), (r.lon, r.lat) if r.lon == r.lon else None)
                            for r in mine.itertuples())

@@ -106,7 +106,7 @@ def test_the_loop_in_browsers(servers, browser_db, browser, tablet, projector, t
     from tests.loop.test_status import decide
 
     decide(store, other_id, "safety")
-    run_round(store, {other_id: 20_000_00, mine["id"]: 30_000_00}, [[other_id], [other_id], [mine["id"]]], budget_fen=25_000_00, name="桂花巷微更新")
+    run_round(store, {other_id: 20_000_00, mine["id"]: 15_000_00}, [[other_id], [other_id], [mine["id"]]], budget_fen=25_000_00, name="桂花巷微更新")
     project_id = int(projects_frame(store).set_index("proposal_id").loc[other_id, "id"])
 
     # 5. Staff record two milestones and the acceptance on the projects page.
