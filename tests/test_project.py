@@ -52,7 +52,7 @@ def test_imports_flow_one_way():
             assert not uses_sql, f"{rel}: SQL lives only in toolkit/store"
         if not rel.startswith("ui/") and rel not in ("maps.py",):
             assert not any(m.startswith(("ipywidgets", "ipyleaflet")) for m in mods), f"{rel}: widgets only in ui/ and maps"
-        if rel.startswith(("budget/", "scoring/", "screening/")) or rel in ("proposals.py", "geo.py", "labels.py", "rulefiles.py"):
+        if rel.startswith(("budget/", "scoring/", "screening/", "feedback/", "notices/", "projects/")) or rel in ("proposals.py", "geo.py", "labels.py", "rulefiles.py"):
             assert not any(m.startswith(("toolkit.store", "toolkit.ui")) for m in mods), f"{rel}: domain logic imports neither store nor widgets"
 
 
@@ -71,7 +71,7 @@ def test_readme_commands_exist():
     help_text = subprocess.run([sys.executable, "-m", "toolkit.cli", "--help"], capture_output=True, text=True, check=True).stdout
     for command in re.findall(r"^\s*\{([a-z,]+)\}", help_text, re.M)[0].split(","):
         assert f"linli {command}" in README, f"`linli {command}` is not documented in README.md"
-    shots = ("propose", "live-map", "screening", "scoring", "tally", "vote", "results")
+    shots = ("propose", "live-map", "screening", "scoring", "tally", "vote", "results", "status", "status-phone", "notice", "dashboard")
     for shot in (f"docs/screenshots/{name}.png" for name in shots):
         assert shot in README and (ROOT / shot).exists()
 

@@ -13,7 +13,7 @@ from toolkit.errors import LinliError
 def _demo(args: argparse.Namespace) -> int:
     from toolkit.demo import build_demo_database
 
-    summary = build_demo_database(args.db, force=args.force)
+    summary = build_demo_database(args.db, force=args.force, loop=not args.no_loop)
     print(summary)
     return 0
 
@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="build the deterministic demo database (~240 proposals)")
     p.add_argument("--db", default=None, help="SQLite path or SQLAlchemy URL (default: LINLI_DB)")
     p.add_argument("--force", action="store_true", help="rebuild even if the database already has proposals")
+    p.add_argument("--no-loop", action="store_true", help="proposals only: no screening, rounds, projects, feedback or notices")
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("backup", help="copy the whole store (SQLite online backup / pg_dump) to a file")

@@ -93,11 +93,24 @@ def _point_in(rng: random.Random, polygon) -> tuple[float, float]:
     return round(p.x, 6), round(p.y, 6)
 
 
+SURNAMES = "王李张刘陈杨黄赵吴周"
+
+
+def _contact(rng: random.Random) -> str:
+    """A fictional name and mobile number for about a third of the demo proposals (private:
+    shown to staff only; notices mask it as 王** / 138****0000)."""
+    if rng.random() >= 0.35:
+        return ""
+    name = rng.choice(SURNAMES) + rng.choice("秀英建国丽华志强桂芳晓明")
+    return f"{name} 1{rng.choice('3589')}{rng.randrange(10)}{rng.randrange(10**8):08d}"
+
+
 def demo_drafts(district, seed: int = SEED, count: int = COUNT) -> list[tuple[Draft, str, str]]:
     """(draft, receipt code, created time) for every demo proposal, deterministically."""
     from toolkit.proposals import new_receipt_code
 
     rng = random.Random(seed)
+    people = random.Random(seed + 1)  # contacts on their own stream: the proposals stay as they were
     compounds = district.compounds.sort_values("id").reset_index(drop=True)
     cats, cat_w = zip(*CATEGORY_WEIGHTS.items())
     chans, chan_w = zip(*CHANNEL_WEIGHTS.items())
@@ -132,7 +145,7 @@ def demo_drafts(district, seed: int = SEED, count: int = COUNT) -> list[tuple[Dr
             geometry=geometry,
             compound_id=compound_id,
             cost_fen=cost,
-            contact="",
+            contact=_contact(people),
             lang="zh",
         )
         created = (START + timedelta(seconds=times[i])).isoformat(timespec="milliseconds")
@@ -140,8 +153,9 @@ def demo_drafts(district, seed: int = SEED, count: int = COUNT) -> list[tuple[Dr
     return out
 
 
-def build_demo_database(db: str | Path | None = None, *, force: bool = False, seed: int = SEED, count: int = COUNT) -> str:
-    """Create (or with ``force`` rebuild) the demo database; return a one-line summary."""
+def build_demo_database(db: str | Path | None = None, *, force: bool = False, seed: int = SEED, count: int = COUNT, loop: bool = False) -> str:
+    """Create (or with ``force`` rebuild) the demo database; return a one-line summary. With
+    ``loop`` (``linli demo`` does it), carry it on through the loop (:func:`extend_through_the_loop`)."""
     from toolkit.proposals import check
     from toolkit.settings import load_settings
     from toolkit.store.core import database_url
@@ -160,4 +174,97 @@ def build_demo_database(db: str | Path | None = None, *, force: bool = False, se
     for draft, code, created in demo_drafts(ws.district, seed, count):
         stored = ws.store.add_proposal(check(draft, ws.rules, ws.district), actor="demo", receipt_code=code, created_at=created)
         added += stored.created
-    return f"{url}: {added} demo proposals in {len(ws.district.compounds)} compounds ({ws.store.count_proposals()} in all)"
+    summary = f"{url}: {added} demo proposals in {len(ws.district.compounds)} compounds ({ws.store.count_proposals()} in all)"
+    if loop:
+        summary += "; " + extend_through_the_loop(ws, seed)
+    return summary
+
+
+# -- the loop: screened, voted, implemented, accepted, fed back, publicly noticed (issue 12) ------
+KIND_BY_CATEGORY = {"facilities": "shared_space", "greening": "environment", "safety": "safety", "elderly_children": "group_services",
+                    "culture": "culture", "conventions": "conventions", "parking_traffic": "shared_space", "other": "others_duty"}
+IMPLEMENTERS = ("锦东建设有限公司", "蓉城园林绿化公司", "社区社会组织“邻里帮”", "院落自管小组")
+
+
+def extend_through_the_loop(ws, seed: int = SEED) -> str:
+    """Carry the demo proposals through the loop, deterministically: the older two thirds are
+    screened (some excluded and redirected), one budget round per busy community is voted and
+    closed, funded projects get an implementer and milestones, some are accepted and maintained
+    and rated, half the feedback is delivered, notices are published and objections answered."""
+    from datetime import date
+
+    from toolkit.labels import Label
+    from toolkit.rounds import Approval, Fund, Project, RoundSettings
+    from toolkit.screening import follow_up, load_screening_rules, load_triage_rules, screen
+    from toolkit.services import feedback, notices, projects
+    from toolkit.store.feedback import mark_delivered, messages_frame, rate
+    from toolkit.store.projects import projects_frame
+    from toolkit.voting import cast, close_round, create_round, issue_codes
+
+    rng = random.Random(seed + 2)
+    store = ws.store
+    frame = store.proposals_frame().sort_values("id")
+    if store.screening_frame().shape[0]:
+        return "the loop is already there"
+    rules, triage = load_screening_rules(), load_triage_rules()
+    screened = frame.iloc[: len(frame) * 2 // 3]
+    for r in screened.itertuples():
+        kind = "beyond_powers" if rng.random() < 0.12 else KIND_BY_CATEGORY[r.category]
+        decision = screen(str(r.id), kind, rules)
+        store.record_screening(int(r.id), decision, follow_up(decision, date.fromisoformat(r.created_at[:10]), triage), actor="demo")
+        feedback.after_screening(store, int(r.id))
+    decided = store.screening_frame()
+    deliberated = set(decided[decided.outcome == "deliberated"].proposal_id)
+    pool = screened[screened.id.isin(deliberated) & screened.cost_fen.notna() & (screened.cost_fen > 0)]
+    busy = pool.groupby("community_id").size().sort_values(ascending=False)
+    rounds = []
+    for community_id in [c for c, n in busy.items() if n >= 4][:3]:
+        mine = pool[pool.community_id == community_id].head(6)
+        cost = [int(c) for c in mine.cost_fen]
+        budget = max(max(cost), sum(sorted(cost)[: max(2, len(cost) // 2)])) + 100_00  # every candidate within the fund
+        name = f"{mine.community_name.iloc[0]}微更新"
+        candidates = tuple(Project(f"P{int(r.id):04d}", Label(r.title, r.title), int(r.cost_fen), Label(r.problem, r.problem), (r.lon, r.lat) if r.lon == r.lon else None)
+                           for r in mine.itertuples())
+        settings = RoundSettings(f"demo-{community_id}", Label(name, f"{community_id} small works"), candidates,
+                                 (Fund("shared", Label("共有资金", "Shared income"), budget),), Approval(min_picks=1), rule="greedy-votes")
+        rid = create_round(store, settings, scrypt_n=2**10, proposal_ids={f"P{int(r.id):04d}": int(r.id) for r in mine.itertuples()})
+        codes = issue_codes(store, rid, 30)
+        store.set_round_status(rid, "open")
+        for i, code in enumerate(codes[: rng.randrange(18, 28)]):
+            picks = [p.id for p in candidates if rng.random() < 0.45] or [rng.choice(candidates).id]
+            cast(store, rid, code, {"projects": picks}, submission_id=f"demo-ballot-{rid}-{i:03d}")
+        close_round(store, rid)
+        rounds.append(rid)
+    followed = projects_frame(store)
+    for i, p in enumerate(followed.itertuples()):
+        pid = int(p.id)
+        budget = int(p.budget_fen)
+        projects.set_implementer(store, pid, IMPLEMENTERS[i % len(IMPLEMENTERS)], actor="demo")
+        steps = i % 4  # 0: just funded, 1: started, 2: accepted, 3: accepted and maintained
+        if steps >= 1:
+            projects.add_milestone(store, pid, "材料进场、开工", "2026-10-12", 30, budget * 3 // 10, actor="demo", title_en="Materials on site, work started")
+        if steps >= 2:
+            projects.add_milestone(store, pid, "主体完工", "2026-11-02", 100, budget * 9 // 10, actor="demo", title_en="Main works finished")
+            projects.review(store, pid, "acceptance", passed=True, score=round(7 + rng.random() * 2.5, 2), on_date="2026-11-10", actor="demo")
+            rate(store, int(p.proposal_id), rng.choice((3, 4, 4, 5, 5)))
+        if steps >= 3:
+            projects.start_maintenance(store, pid, "院落自管小组", 30, actor="demo")
+            projects.record_check(store, pid, "2026-11-25", "楼栋长", actor="demo")
+    msgs = messages_frame(store)
+    mark_delivered(store, [int(m) for m in msgs.id if rng.random() < 0.5], by="网格员", channel="slip")
+    published = 0
+    days = sorted(set(store.screening_frame().decided_at.str[:10]))
+    if days:
+        published += bool(notices.publish_screening(store, date.fromisoformat(days[-1]), actor="demo"))
+    for rid in rounds:
+        nid = notices.publish_round(store, rid, actor="demo")
+        published += 1
+        code = frame[frame.id.isin(deliberated)].receipt_code.iloc[0]
+        oid = notices.raise_objection(store, nid, "为什么我们院落的建议没有进入这一轮？", code=code)
+        notices.answer(store, oid, "这一轮只包括本社区已报价的建议；您的建议已列入下一轮候选。", by="社区两委")
+    for p in projects_frame(store).itertuples():
+        if p.state in ("accepted", "maintenance"):
+            notices.publish_acceptance(store, int(p.id), actor="demo")
+            published += 1
+    return (f"loop: {len(decided)} screened, {len(rounds)} rounds closed, {len(followed)} projects followed, "
+            f"{len(messages_frame(store))} feedback messages, {published} notices")

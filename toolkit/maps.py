@@ -141,6 +141,40 @@ def proposals_layer(data: dict) -> "ipyleaflet.GeoJSON":
     )
 
 
+# -- static maps for public notices (folium; issue 12) ------------------------------------------
+LEAFLET_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "templates" / "vendor" / "leaflet"
+VENDOR_JS = "linli-vendor://leaflet.js"
+VENDOR_CSS = "linli-vendor://leaflet.css"
+
+
+def notice_map_html(district: "District", points: list, *, height_px: int = 360) -> str:
+    """A self-contained folium map (no tiles, no network): communities, compounds and numbered
+    points; Leaflet's JS and CSS vendored from npm and inlined. Labels are escaped."""
+    import folium
+
+    import math
+
+    lats = [p[1] for p in points] or [district.center[0]]
+    lons = [p[0] for p in points] or [district.center[1]]
+    # Centre and zoom computed here, not by fitBounds in the browser: a map drawn while its frame
+    # is still hidden has no size, and Leaflet's fitBounds then fails with a NaN position.
+    span = max(max(lons) - min(lons), (max(lats) - min(lats)) * 1.2) + 0.004
+    zoom = int(min(17, max(11, math.log2(360 * (560 / 256) / span))))
+    m = folium.Map(location=[(min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2], tiles=None, zoom_start=zoom, max_zoom=18,
+                   control_scale=True, attribution_control=False, height=f"{height_px}px")
+    m.default_js = [("leaflet", VENDOR_JS)]
+    m.default_css = [("leaflet_css", VENDOR_CSS)]
+    folium.GeoJson(_unit_layer(district, "communities"), style_function=lambda _f: COMMUNITY_STYLE, control=False).add_to(m)
+    folium.GeoJson(_unit_layer(district, "compounds"), style_function=lambda _f: COMPOUND_STYLE, control=False).add_to(m)
+    for i, (lon, lat, label) in enumerate(points, start=1):
+        folium.CircleMarker([lat, lon], radius=10, color="#ffffff", weight=2, fill=True, fill_color="#b71c1c", fill_opacity=0.95,
+                            tooltip=folium.Tooltip(escape(f"{i}. {label}"))).add_to(m)
+    html = m.get_root().render()
+    js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
+    css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
+    html = html.replace(f'<script src="{VENDOR_JS}"></script>', f"<script>{js}</script>")
+    html = html.replace(f'<link rel="stylesheet" href="{VENDOR_CSS}"/>', f"<style>{css}</style>")
+    return html
 # -- static exports (folium): one self-contained HTML file that opens with no internet -------------
 VENDOR_LEAFLET = __import__("pathlib").Path(__file__).resolve().parent.parent / "templates" / "vendor" / "leaflet"
 

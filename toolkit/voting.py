@@ -278,7 +278,13 @@ def close_round(store: "Store", round_id: int, *, lang: str = "zh") -> Closed:
 
         return Closed(round_result(round_, ballots, lang=lang), round_pabulib(round_, ballots))
 
-    return store.close_round(round_id, paper, compute)
+    closed = store.close_round(round_id, paper, compute)
+    # Closing the loop (issue 12): outcomes, funded projects and proposers' messages, after the
+    # round's own transaction; idempotent.
+    from toolkit.services.feedback import after_round_closed
+
+    after_round_closed(store, round_id, closed.result)
+    return closed
 
 
 def results(store: "Store", round_id: int, *, lang: str = "zh") -> Closed:

@@ -115,6 +115,55 @@ def _plans(conn: Connection) -> None:
     guard(conn, "plan_versions_fixed", "plan_versions", "UPDATE", "(1 = 1)", "plan versions are kept as proposed")
 
 
+def _feedback(conn: Connection) -> None:
+    """Closing the loop (1): a feedback message per proposal and event, its text fixed once
+    written and delivered once; each closed round's outcome per project."""
+    schema.metadata.create_all(conn, tables=[schema.feedback_messages, schema.round_outcomes])
+    guard(conn, "feedback_text_fixed", "feedback_messages", "UPDATE",
+          "(OLD.message_zh <> NEW.message_zh OR OLD.message_en <> NEW.message_en OR OLD.proposal_id <> NEW.proposal_id)",
+          "a feedback message is kept as written")
+    guard(conn, "feedback_delivered_once", "feedback_messages", "UPDATE",
+          "(OLD.delivered_at IS NOT NULL AND (NEW.delivered_at IS NULL OR NEW.delivered_at <> OLD.delivered_at))",
+          "this message was already marked delivered")
+    guard(conn, "round_outcomes_closed", "round_outcomes", "INSERT",
+          "((SELECT status FROM rounds WHERE id = NEW.round_id) <> 'closed')", "the round is not closed")
+
+
+STATE_RANK = "(CASE {}.state WHEN 'funded' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END)"
+
+
+def _projects(conn: Connection) -> None:
+    """Closing the loop (2): funded projects followed to acceptance and maintenance. A project
+    row only for a funded outcome of a closed round; states only move forward; money spent
+    never above the budget; no milestone after acceptance; satisfaction rated only after acceptance."""
+    tables = [schema.projects, schema.milestones, schema.project_files, schema.project_reviews, schema.maintenance_checks, schema.satisfaction]
+    schema.metadata.create_all(conn, tables=tables)
+    guard(conn, "satisfaction_after_acceptance", "satisfaction", "INSERT",
+          "(NOT EXISTS (SELECT 1 FROM projects j WHERE j.proposal_id = NEW.proposal_id AND j.state IN ('accepted', 'maintenance')))",
+          "satisfaction is rated only after acceptance")
+    guard(conn, "projects_funded_only", "projects", "INSERT",
+          "(NOT EXISTS (SELECT 1 FROM round_outcomes o WHERE o.round_id = NEW.round_id AND o.project_id = NEW.project_id AND o.funded = 1))",
+          "only a funded project of a closed round is followed")
+    guard(conn, "projects_forward", "projects", "UPDATE",
+          f"({STATE_RANK.format('NEW')} < {STATE_RANK.format('OLD')})", "a project state cannot go back")
+    guard(conn, "projects_within_budget", "projects", "UPDATE",
+          "(NEW.spent_fen > NEW.budget_fen)", "money spent cannot exceed the budget")
+    guard(conn, "milestones_before_acceptance", "milestones", "INSERT",
+          "((SELECT state FROM projects WHERE id = NEW.project_id) IN ('accepted', 'maintenance'))",
+          "the project is already accepted")
+
+
+def _notices(conn: Connection) -> None:
+    """Closing the loop (3): public notices never change after publication (a correction is a
+    new notice); objections only during the notice period, answered once."""
+    schema.metadata.create_all(conn, tables=[schema.notices, schema.objections])
+    guard(conn, "notices_fixed", "notices", "UPDATE", "(1 = 1)", "a published notice cannot be edited; publish a correction")
+    guard(conn, "notices_kept", "notices", "DELETE", "(1 = 1)", "a published notice cannot be deleted")
+    guard(conn, "objections_in_period", "objections", "INSERT",
+          "((SELECT ends_on FROM notices WHERE id = NEW.notice_id) < substr(NEW.raised_at, 1, 10))",
+          "the notice period is over")
+    guard(conn, "objections_answered_once", "objections", "UPDATE",
+          "(OLD.text <> NEW.text OR OLD.answer IS NOT NULL)", "an objection is kept as raised and answered once")
 def _round_desk_rules(conn: Connection) -> None:
     """A candidate dearer than the whole fund is refused, and so is a fund cut below a candidate's
     cost; voting cannot open before any voting code was issued."""
@@ -271,6 +320,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "voter codes: voiding, one live code per household", _voter_codes),
     Migration(12, "closing a round is atomic: ballots and paper entries wait for a close", _closing_locks),
     Migration(13, "proposal titles without control characters", _no_control_characters),
+    Migration(20, "feedback messages, round outcomes", _feedback),
+    Migration(21, "funded projects, milestones, files, reviews, maintenance, satisfaction", _projects),
+    Migration(22, "public notices and objections", _notices),
     Migration(50, "versioned reference layers, geodata drafts, placements of records per version", _geodata_versions),
     Migration(60, "screening corrections (undo of a decision, append-only)", lambda conn: _screening_corrections(conn)),
 )

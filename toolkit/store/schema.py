@@ -343,3 +343,165 @@ plan_comments = Table(
     Column("text", Text, nullable=False),
     Column("created_at", String(40), nullable=False),
 )
+
+
+# -- closing the loop: feedback, funded projects, public notices (issue 12) ------------------
+feedback_messages = Table(
+    "feedback_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id"), nullable=False),
+    Column("event", String(64), nullable=False),  # e.g. screened, round_closed, milestone:3, accepted
+    Column("message_zh", Text, nullable=False),
+    Column("message_en", Text, nullable=False),
+    Column("rules_ref", String(120), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("delivered_at", String(40), nullable=True),
+    Column("delivered_by", Text, nullable=True),
+    Column("channel", String(16), nullable=True),
+    UniqueConstraint("proposal_id", "event", name="uq_feedback_event"),
+    CheckConstraint("(delivered_at IS NULL) = (delivered_by IS NULL)", name="ck_feedback_delivered"),
+    CheckConstraint("channel IS NULL OR channel IN ('slip', 'wechat', 'in_person', 'phone')", name="ck_feedback_channel"),
+)
+
+round_outcomes = Table(
+    "round_outcomes",
+    metadata,
+    Column("round_id", Integer, ForeignKey("rounds.id"), primary_key=True),
+    Column("project_id", String(64), primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id"), nullable=True),
+    Column("funded", Integer, nullable=False),
+    Column("votes", Integer, nullable=False),
+    Column("explanation_zh", Text, nullable=False),
+    Column("explanation_en", Text, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    CheckConstraint("funded IN (0, 1)", name="ck_round_outcomes_funded"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("project_id", String(64), nullable=False),
+    Column("proposal_id", Integer, ForeignKey("proposals.id"), nullable=True),
+    Column("name", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("lon", Float, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("budget_fen", BigInteger, nullable=False),
+    Column("spent_fen", BigInteger, nullable=False),
+    Column("implementer", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("maintainer", Text, nullable=True),
+    Column("maintenance_days", Integer, nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("accepted_at", String(40), nullable=True),
+    UniqueConstraint("round_id", "project_id", name="uq_projects_round_project"),
+    CheckConstraint("budget_fen > 0", name="ck_projects_budget"),
+    CheckConstraint("spent_fen >= 0", name="ck_projects_spent"),
+    CheckConstraint("state IN ('funded', 'in_progress', 'accepted', 'maintenance')", name="ck_projects_state"),
+    CheckConstraint("(state IN ('accepted', 'maintenance')) = (accepted_at IS NOT NULL)", name="ck_projects_accepted"),
+    CheckConstraint("maintenance_days IS NULL OR maintenance_days > 0", name="ck_projects_maintenance_days"),
+    CheckConstraint("state <> 'maintenance' OR (maintainer IS NOT NULL AND maintenance_days IS NOT NULL)", name="ck_projects_maintainer"),
+)
+
+milestones = Table(
+    "milestones",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("title_en", Text, nullable=False),
+    Column("on_date", String(10), nullable=False),
+    Column("progress", Integer, nullable=False),
+    Column("spent_fen", BigInteger, nullable=False),  # money spent up to this milestone (cumulative)
+    Column("recorded_at", String(40), nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    CheckConstraint("progress BETWEEN 0 AND 100", name="ck_milestones_progress"),
+    CheckConstraint("spent_fen >= 0", name="ck_milestones_spent"),
+    CheckConstraint("length(title) BETWEEN 1 AND 200", name="ck_milestones_title"),
+)
+
+project_files = Table(
+    "project_files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("original_name", Text, nullable=False),
+    Column("stored_name", String(120), nullable=False, unique=True),
+    Column("mime", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("uploaded_at", String(40), nullable=False),
+    CheckConstraint("kind IN ('photo', 'document')", name="ck_project_files_kind"),
+    CheckConstraint("size > 0", name="ck_project_files_size"),
+)
+
+project_reviews = Table(
+    "project_reviews",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("panel_id", Integer, ForeignKey("panels.id"), nullable=True),
+    Column("score", Float, nullable=True),
+    Column("passed", Integer, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("reviewed_on", String(10), nullable=False),
+    CheckConstraint("kind IN ('midterm', 'acceptance')", name="ck_project_reviews_kind"),
+    CheckConstraint("passed IN (0, 1)", name="ck_project_reviews_passed"),
+)
+
+maintenance_checks = Table(
+    "maintenance_checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("on_date", String(10), nullable=False),
+    Column("by_whom", Text, nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+satisfaction = Table(
+    "satisfaction",
+    metadata,
+    Column("proposal_id", Integer, ForeignKey("proposals.id"), primary_key=True),
+    Column("rating", Integer, nullable=False),
+    Column("rated_at", String(40), nullable=False),
+    CheckConstraint("rating BETWEEN 1 AND 5", name="ck_satisfaction_rating"),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("subject", String(64), nullable=False),  # e.g. round:3, plan:1, project:7, screening:2026-05-01
+    Column("title_zh", Text, nullable=False),
+    Column("title_en", Text, nullable=False),
+    Column("body_zh", Text, nullable=False),  # masked plain text, one paragraph per line
+    Column("body_en", Text, nullable=False),
+    Column("points", Text, nullable=False),  # JSON [[lon, lat, label]] for the static map
+    Column("published_at", String(40), nullable=False),
+    Column("ends_on", String(10), nullable=False),
+    Column("corrects", Integer, ForeignKey("notices.id"), nullable=True),
+    Column("template_ref", String(120), nullable=False),
+    CheckConstraint("kind IN ('screening', 'round', 'plan', 'acceptance')", name="ck_notices_kind"),
+)
+
+objections = Table(
+    "objections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notice_id", Integer, ForeignKey("notices.id"), nullable=False),
+    Column("via", String(16), nullable=False),
+    Column("code_hash", String(64), nullable=True),  # receipt or voter code, hashed; never shown
+    Column("text", Text, nullable=False),
+    Column("raised_at", String(40), nullable=False),
+    Column("answer", Text, nullable=True),
+    Column("answered_at", String(40), nullable=True),
+    Column("answered_by", Text, nullable=True),
+    CheckConstraint("via IN ('receipt', 'voter', 'paper')", name="ck_objections_via"),
+    CheckConstraint("length(text) BETWEEN 2 AND 2000", name="ck_objections_text"),
+    CheckConstraint("(answer IS NULL) = (answered_at IS NULL)", name="ck_objections_answered"),
+)

@@ -386,3 +386,197 @@ def needs_page(db: str | None = None) -> w.Widget:
     root, _needs, _files = needs_report(db, lang=_page_lang(load_settings().lang))
     display(root)
     return root
+
+
+# -- closing the loop (issue 12) ------------------------------------------------------------
+def status_page(db: str | None = None) -> w.Widget:
+    """Resident (tablet or phone): a proposal's progress by receipt code (``?code=``)."""
+    from toolkit.services import status as status_service
+    from toolkit.services.projects import files_dir
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.status import StatusPage
+
+    settings = load_settings()
+    store = open_store(db if db is not None else settings.db)
+    page = StatusPage(lambda code: status_service.status_by_code(store, code), lambda code, n: status_service.rate(store, code, n),
+                      lang=_page_lang(settings.lang), files_dir=files_dir(_with_db(settings, db)))
+    code = _query("code")
+    if code:  # opened from a slip's QR code or a link
+        page.code_box.value = code
+        page.show(code)
+    display(page.root)
+    return page.root
+
+
+def feedback_page(db: str | None = None) -> w.Widget:
+    """Staff: undelivered feedback messages, slips, WeChat export, mark delivered."""
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.feedback import FeedbackDesk
+
+    settings = load_settings()
+    store = open_store(db if db is not None else settings.db)
+    desk = FeedbackDesk(store, lang=_page_lang(settings.lang), public_url=settings.public_url)
+    display(desk.root)
+    return desk.root
+
+
+def _bad_id(lang: str, what: str) -> w.Widget:
+    """A plain message for a wrong id in the page's link, with a way back (never Voila's error)."""
+    from toolkit.ui.loop_texts import text
+
+    page = w.HTML(f'<div class="linli-page"><div class="linli-error" id="linli-bad-id">{escape(text("page.bad_id", lang, what=what))}</div>'
+                  f'<p><a href="/" class="linli-home">{escape(text("page.home", lang))}</a></p></div>')
+    display(page)
+    return page
+
+
+def projects_page(db: str | None = None) -> w.Widget:
+    """Staff: funded projects on a map by state; one project's record (``?project=ID``)."""
+    from toolkit.services.projects import files_dir
+    from toolkit.ui.projects import ProjectsDesk
+    from toolkit.workspace import open_workspace
+
+    ws = open_workspace(db)
+    lang = _page_lang(ws.settings.lang)
+    desk = ProjectsDesk(ws.store, ws.district, lang=lang, files_folder=files_dir(_with_db(ws.settings, db)))
+    wanted = _query("project")
+    if wanted is not None:
+        ids = {v for _l, v in desk.pick.options}
+        if not wanted.isdigit() or int(wanted) not in ids:
+            return _bad_id(lang, wanted[:40])
+        desk.pick.value = int(wanted)
+    display(desk.root)
+    return desk.root
+
+
+def _with_db(settings, db):
+    """Settings with ``db`` when a page is opened on another database (tests)."""
+    import dataclasses
+
+    return dataclasses.replace(settings, db=db) if db is not None else settings
+
+
+def notice_page(db: str | None = None) -> w.Widget:
+    """Resident: a public notice (``?notice=ID``) with its map, objections and answers, or the list."""
+    from toolkit.geo import load_district
+    from toolkit.settings import load_settings
+    from toolkit.store import open_store
+    from toolkit.ui.notices import NoticePage
+
+    settings = load_settings()
+    lang = _page_lang(settings.lang)
+    store = open_store(db if db is not None else settings.db)
+    from toolkit.services.projects import files_dir
+
+    page = NoticePage(store, load_district(settings.geodata), lang=lang, files_dir=files_dir(_with_db(settings, db)))
+    wanted = _query("notice")
+    if wanted is None:
+        page.show_list()
+    elif not wanted.isdigit() or not page.show(int(wanted)):
+        return _bad_id(lang, wanted[:40])
+    display(page.root)
+    return page.root
+
+
+def notices_page(db: str | None = None) -> w.Widget:
+    """Staff: publish notices at decisions, answer objections, corrections (``?notice=ID``)."""
+    from toolkit.ui.notices import NoticesDesk
+    from toolkit.workspace import open_workspace
+
+    ws = open_workspace(db)
+    lang = _page_lang(ws.settings.lang)
+    desk = NoticesDesk(ws.store, ws.district, lang=lang)
+    wanted = _query("notice")
+    if wanted is not None:
+        if not wanted.isdigit() or int(wanted) not in {v for _l, v in desk.pick.options}:
+            return _bad_id(lang, wanted[:40])
+        desk.pick.value = int(wanted)
+    display(desk.root)
+    return desk.root
+
+
+def dashboard_page(db: str | None = None) -> w.Widget:
+    """Staff (projector or tablet): the loop's rates by district → street → community."""
+    from toolkit.ui.dashboard import Dashboard
+    from toolkit.workspace import open_workspace
+
+    ws = open_workspace(db)
+    board = Dashboard(ws.store, ws.district, lang=_page_lang(ws.settings.lang))
+    display(board.root)
+    return board.root
+    def build():
+        from toolkit.settings import load_settings
+        from toolkit.store import open_store
+        from toolkit.ui.plan import PlanDesk
+
+        settings = load_settings()
+        store = open_store(db if db is not None else settings.db)
+        plans = [p["id"] for p in store.plans()]
+        wanted = nav.requested_id("plan", plans)
+        plan_id = wanted if wanted is not None else (None if _query("new") or not plans else plans[0])
+        desk = PlanDesk(store, plan_id, lang=lang)
+        address = w.Output(layout=w.Layout(height="0px", overflow="hidden"))
+        # runs after the desk's own handler (registration order): the new id goes into the address
+        desk.new_button.on_click(lambda _b: nav.set_url(address, plan=desk.plan_id) if desk.plan_id is not None else None)
+        return w.VBox([desk.root, address]), None
+
+    return _shown("plan", lang, build)
+
+
+@_store_boundary
+def staff_home_page(db: str | None = None) -> w.Widget:
+    """Staff server root: the district at a glance, lists with links, new round / plan / panel."""
+    lang = _lang_setting()
+
+    def build():
+        from toolkit.ui.home import StaffHome
+        from toolkit.workspace import open_workspace
+
+        ws = open_workspace(db)
+        households = int(ws.district.compounds.households.sum())
+        return StaffHome(ws.store, lang, households=households).root, None
+
+    return _shown("home", lang, build)
+
+
+@_store_boundary
+def resident_home_page(db: str | None = None) -> w.Widget:
+    """Resident server root: large tiles (propose, vote in the open round, score, …), zh first."""
+    lang = _lang_setting()
+
+    def build():
+        from toolkit.serve import NOTEBOOKS
+        from toolkit.settings import load_settings
+        from toolkit.store import open_store
+        from toolkit.ui.home import resident_home, resident_tiles
+
+        settings = load_settings()
+        store = open_store(db if db is not None else settings.db)
+        pages = tuple(sorted(p.stem for p in (NOTEBOOKS / "resident").glob("*.ipynb")))
+        return resident_home(resident_tiles(store, lang, pages), lang), None
+
+    return _shown("home", lang, build, bar=False)
+
+
+@_store_boundary
+def edit_geodata_page(db: str | None = None) -> w.Widget:
+    """Planners (JupyterLab or Voila): edit the reference layers in a draft, check, publish."""
+    from toolkit.settings import load_settings
+    from toolkit.ui.geodata_editor import edit_geodata
+
+    editor = edit_geodata(db, lang=_page_lang(load_settings().lang))
+    display(editor.root)
+    return editor.root
+
+
+@_store_boundary
+def needs_page(db: str | None = None) -> w.Widget:
+    """Planners: what residents asked for, by area; writes the HTML map and Excel exports."""
+    from toolkit.settings import load_settings
+    from toolkit.ui.needs_report import needs_report
+
+    root, _needs, _files = needs_report(db, lang=_page_lang(load_settings().lang))
+    display(root)
+    return root

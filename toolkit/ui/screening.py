@@ -241,6 +241,10 @@ class ScreeningDesk:
             return False
         pid, title = self.current["id"], self.current["title"]
         self.skipped.discard(pid)
+        if stored:  # Closing the loop (issue 12): the proposer's feedback message.
+            from toolkit.services.feedback import after_screening
+
+            after_screening(self.store, pid)
         row = screening_corrections.current(self.store, pid) if stored else None
         self.last = (pid, row["decided_at"], title) if row else None
         self.next()
