@@ -239,3 +239,15 @@ def test_text_is_gzipped_and_vendored_assets_are_cached(servers):
     assert page.status == 200 and page.getheader("Content-Encoding") == "gzip"
     html = gzip.decompress(page.body)
     assert html.rstrip().endswith(b"</html>") and b"kernelId" in html
+
+
+def test_the_per_device_cap_applies_to_the_resident_server_only(tmp_path, monkeypatch):
+    """Strangers on the meeting LAN reach the resident server; the staff server is behind its login,
+    and one facilitator's laptop keeps the home page, the live map and several desks open."""
+    monkeypatch.setenv("LINLI_MAX_KERNELS_PER_CLIENT", "4")
+    monkeypatch.setenv("LINLI_STAFF_TOKEN", "t" * 32)
+    settings = load_settings()
+    resident, staff = voila_server("resident", settings), voila_server("staff", settings)
+    assert "--LinliVoila.max_kernels_per_client=4" in resident.command
+    assert "--LinliVoila.max_kernels_per_client=0" in staff.command
+    assert f"--LinliVoila.max_kernels={settings.max_kernels}" in staff.command

@@ -99,7 +99,8 @@ def voila_server(
         f"--LinliVoila.public_hosts={','.join(settings.public_hosts)}",
         f"--LinliVoila.public_url={settings.public_url or ''}",
         f"--LinliVoila.max_kernels={settings.max_kernels}",
-        f"--LinliVoila.max_kernels_per_client={settings.max_kernels_per_client}",
+        # Per device only on the anonymous resident server: a logged-in facilitator may keep many staff pages open.
+        f"--LinliVoila.max_kernels_per_client={settings.max_kernels_per_client if audience == 'resident' else 0}",
         f"--LinliVoila.idle_minutes={settings.idle_minutes}",
         f"--LinliVoila.lockout_minutes={settings.lockout_minutes}",
     ]

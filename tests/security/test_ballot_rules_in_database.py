@@ -119,6 +119,7 @@ def test_sql_written_by_hand_cannot_bypass_the_rules(store):
 
 def test_close_never_ends_with_a_closed_round_whose_results_raise(store):
     rid = create_round(store, settings(Ranking(k=3)), scrypt_n=FAST)
+    store.add_voter_codes(rid, [(f"h{rid}-0", None)])  # voting opens only with codes issued
     store.set_round_status(rid, "open")
 
     def broken(round_, ballots):

@@ -47,6 +47,7 @@ def _warm(db: str) -> None:
 
 def _new_round(store) -> int:
     rid = create_round(store, settings(Knapsack()), scrypt_n=FAST)
+    store.add_voter_codes(rid, [(f"race-{rid}", None)])  # voting opens only with codes issued
     store.set_round_status(rid, "open")
     for n in range(SERIALS):
         for operator in ("op-1", "op-2"):
