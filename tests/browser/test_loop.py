@@ -76,7 +76,9 @@ def test_the_loop_in_browsers(servers, browser_db, browser, tablet, projector, t
     desk.get_by_role("button", name="超出社区权限的事项", exact=True).click()
     desk.wait_for_selector("#linli-message", timeout=15_000)
     sentence = desk.inner_text("#linli-message").strip()
-    desk.click("button.linli-confirm")
+    desk.click("button.linli-decide")
+    desk.wait_for_selector(".linli-confirm-question", state="visible", timeout=15_000)
+    desk.click("button.linli-confirm-yes")
     desk.wait_for_function(f"!document.querySelector('.linli-card') || document.querySelector('.linli-card').dataset.proposal !== '{mine['id']}'", timeout=20_000)
     assert "街道办事处" in sentence
 
