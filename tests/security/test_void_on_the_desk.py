@@ -18,8 +18,8 @@ def test_void_and_reprint_from_the_desk(tmp_path):
     desk = RoundDesk(ws.store, ws.store.proposals_frame(), scrypt_n=2**4)
     desk.name.value = "一户一票"
     desk.voters.value = "household"
-    for box, cost, _r in list(desk.candidates.values())[:3]:
-        box.value = True
+    for pid in list(desk.candidates)[:3]:
+        desk.table.pick(pid)
     rid = desk.create()
     assert rid is not None, desk.message.value
     desk.households.value = "3栋501\n3栋502"

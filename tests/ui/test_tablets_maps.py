@@ -85,8 +85,8 @@ def test_every_map_has_a_legend_in_the_page_language(ws, lang):
     desk = ScreeningDesk(ws.store, load_screening_rules(), load_triage_rules(), ws.district, lang=lang)
     rd = RoundDesk(ws.store, ws.store.proposals_frame(), scrypt_n=2**8)
     rd.name.value = "第一轮"
-    for _pid, (box, cost, _r) in list(rd.candidates.items())[:3]:
-        box.value, cost.value = True, 1000
+    for pid in list(rd.candidates)[:3]:
+        rd.table.pick(pid, 1000)
     rid = rd.create()
     vote_map = candidates_map(round_settings(ws.store.round(rid)), ws.district, lang)
     for m in (live.map, propose.map, desk.map, vote_map):

@@ -41,13 +41,16 @@ def after_round_closed(store: "Store", round_id: int, result: "RoundResult | Non
     round_ = store.round(round_id)
     if round_["status"] != "closed":
         return 0
-    from toolkit.budget import explain
+    from toolkit.round_results import round_result
 
-    result = result or voting.results(store, round_id).result
-    ids = [p.id for p in result.election.projects]
-    explanations = {pid: Label(explain(result.allocation, pid, "zh"), explain(result.allocation, pid, "en")) for pid in ids}
-    funded = {pid for pid in ids if result.allocation.funded(pid)}
     ballots = store.counted_ballots(round_id)
+    # The sentences the results page shows, in both languages: a project below the round's minimum
+    # support is left out of the election and explained by round_result, not by the engine.
+    zh, en = (round_result(round_, ballots, lang=lang) for lang in ("zh", "en"))
+    result = result or zh
+    explanations = {pid: Label(zh.explanations[pid], en.explanations[pid]) for pid in zh.explanations}
+    in_election = {p.id for p in result.election.projects}
+    funded = {pid for pid in in_election if result.allocation.funded(pid)}
     votes = {p["project_id"]: sum(1 for b in ballots if p["project_id"] in b) for p in round_["projects"]}
     rules = load_feedback_rules()
     outcomes = []

@@ -57,7 +57,9 @@ class LiveMap(LivePoller):
         # MAX_DELTAS refreshes (or when a proposal changed or went) one full layer replaces them.
         self.shown: dict[int, str] = {}  # proposal id -> its feature as sent (JSON text)
         self.deltas: list = []
-        self.sent_features = 0
+        self.sent_features = 0  # proposal features sent in the big layer and the deltas (the ring layer aside)
+        self.ring_layer = None
+        self._ring_key = ""
         self.total = w.HTML()
         self.by_category = w.HTML()
         self.by_community = w.HTML()
@@ -101,6 +103,19 @@ class LiveMap(LivePoller):
 
         from toolkit import maps
 
+        # The newest proposal is ringed in a one-feature layer of its own, so that a new arrival
+        # does not restyle (and resend) the previous newest one inside the big layer.
+        rings = [f for f in collection["features"] if f["properties"].get("newest")]
+        plain = [{**f, "properties": {**f["properties"], "newest": False}} if f["properties"].get("newest") else f for f in collection["features"]]
+        collection = {**collection, "features": plain}
+        ring_key = json.dumps(rings, sort_keys=True)
+        if ring_key != self._ring_key:
+            if self.ring_layer is not None:
+                self.map.remove(self.ring_layer)
+            self.ring_layer = maps.proposals_layer({"type": "FeatureCollection", "features": rings}) if rings else None
+            if self.ring_layer is not None:
+                self.map.add(self.ring_layer)
+            self._ring_key = ring_key
         now = {int(f["properties"]["id"]): json.dumps(f, sort_keys=True) for f in collection["features"]}
         changed = any(now.get(pid) != text for pid, text in self.shown.items())
         new = [pid for pid in now if pid not in self.shown]
