@@ -284,6 +284,7 @@ def close_round(store: "Store", round_id: int, *, lang: str = "zh") -> Closed:
     from toolkit.services.feedback import after_round_closed
 
     after_round_closed(store, round_id, closed.result)
+    store.scramble()  # the loop's writes went through the log after the close had emptied it: empty it again
     return closed
 
 

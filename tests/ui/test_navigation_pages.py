@@ -70,8 +70,8 @@ def test_page_factories_show_plain_pages_for_bad_ids_and_failures(db, monkeypatc
     assert "还没有预算轮次" in pages.paper_page(db).children[1].value
     # any failure while building a page: one sentence in the page's language, no traceback
     monkeypatch.setenv("QUERY_STRING", "lang=en")
-    page = pages.results_page(str(tmp_path))  # a folder, not a database
-    assert "ran into a problem" in page.children[1].value and "Traceback" not in page.children[1].value
+    page = pages.results_page(str(tmp_path))  # a folder, not a database: the store cannot open it
+    assert "cannot open right now" in page.children[1].value and "Traceback" not in page.children[1].value
 
 
 def test_round_desk_page_with_a_good_id_shows_that_round(db, monkeypatch):
