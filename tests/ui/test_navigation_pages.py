@@ -119,8 +119,8 @@ def test_panel_form_checks_then_shows_codes_once(db):
 
 def test_resident_tiles_follow_the_open_round(db):
     store = open_store(db)
-    tiles = resident_tiles(store, "zh", ("propose", "vote", "scoring", "home", "status"))
-    assert [t.page for t in tiles] == ["propose", "vote", "scoring"]  # "status" has no tile texts yet
+    tiles = resident_tiles(store, "zh", ("propose", "vote", "scoring", "home", "status", "someday"))
+    assert [t.page for t in tiles] == ["propose", "vote", "scoring", "status"]  # "someday" has no tile texts: not offered
     assert not tiles[1].enabled and "现在没有正在进行的投票" in tiles[1].hint
     rid = a_round(store)
     issue_codes(store, rid, 1)

@@ -76,7 +76,7 @@ class StaffHome:
         plans = self._rows(
             [(p["id"], text("nav.plan_row", g, id=p["id"], name=p["name"]), text("nav.state.frozen" if p.get("frozen_at") else "nav.state.plan_open", g),
               [("plan", "nav.link.plan")]) for p in self.store.plans()], "plan")
-        pages = " ".join(_link(p, g, text(f"nav.page.{p}", g), "linli-button-link") for p in ("live-map", "screening", "results", "paper"))
+        pages = " ".join(_link(p, g, text(f"nav.page.{p}", g), "linli-button-link") for p in ("live-map", "screening", "results", "paper", "feedback", "projects", "notices", "dashboard"))
         self.overview.value = (
             f'<div class="linli-home-grid">'
             + _section(text("nav.glance", g), f'<div class="linli-counts">{glance}</div>', "linli-glance")

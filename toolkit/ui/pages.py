@@ -389,6 +389,7 @@ def needs_page(db: str | None = None) -> w.Widget:
 
 
 # -- closing the loop (issue 12) ------------------------------------------------------------
+@_store_boundary
 def status_page(db: str | None = None) -> w.Widget:
     """Resident (tablet or phone): a proposal's progress by receipt code (``?code=``)."""
     from toolkit.services import status as status_service
@@ -409,6 +410,7 @@ def status_page(db: str | None = None) -> w.Widget:
     return page.root
 
 
+@_store_boundary
 def feedback_page(db: str | None = None) -> w.Widget:
     """Staff: undelivered feedback messages, slips, WeChat export, mark delivered."""
     from toolkit.settings import load_settings
@@ -418,8 +420,10 @@ def feedback_page(db: str | None = None) -> w.Widget:
     settings = load_settings()
     store = open_store(db if db is not None else settings.db)
     desk = FeedbackDesk(store, lang=_page_lang(settings.lang), public_url=settings.public_url)
-    display(desk.root)
-    return desk.root
+    page = w.VBox([nav.top_bar("feedback", _page_lang(settings.lang)), desk.root])
+    page.add_class("linli-staff-page")
+    display(page)
+    return page
 
 
 def _bad_id(lang: str, what: str) -> w.Widget:
@@ -432,6 +436,7 @@ def _bad_id(lang: str, what: str) -> w.Widget:
     return page
 
 
+@_store_boundary
 def projects_page(db: str | None = None) -> w.Widget:
     """Staff: funded projects on a map by state; one project's record (``?project=ID``)."""
     from toolkit.services.projects import files_dir
@@ -447,8 +452,10 @@ def projects_page(db: str | None = None) -> w.Widget:
         if not wanted.isdigit() or int(wanted) not in ids:
             return _bad_id(lang, wanted[:40])
         desk.pick.value = int(wanted)
-    display(desk.root)
-    return desk.root
+    page = w.VBox([nav.top_bar("projects", lang), desk.root])
+    page.add_class("linli-staff-page")
+    display(page)
+    return page
 
 
 def _with_db(settings, db):
@@ -458,6 +465,7 @@ def _with_db(settings, db):
     return dataclasses.replace(settings, db=db) if db is not None else settings
 
 
+@_store_boundary
 def notice_page(db: str | None = None) -> w.Widget:
     """Resident: a public notice (``?notice=ID``) with its map, objections and answers, or the list."""
     from toolkit.geo import load_district
@@ -480,6 +488,7 @@ def notice_page(db: str | None = None) -> w.Widget:
     return page.root
 
 
+@_store_boundary
 def notices_page(db: str | None = None) -> w.Widget:
     """Staff: publish notices at decisions, answer objections, corrections (``?notice=ID``)."""
     from toolkit.ui.notices import NoticesDesk
@@ -493,10 +502,13 @@ def notices_page(db: str | None = None) -> w.Widget:
         if not wanted.isdigit() or int(wanted) not in {v for _l, v in desk.pick.options}:
             return _bad_id(lang, wanted[:40])
         desk.pick.value = int(wanted)
-    display(desk.root)
-    return desk.root
+    page = w.VBox([nav.top_bar("notices", lang), desk.root])
+    page.add_class("linli-staff-page")
+    display(page)
+    return page
 
 
+@_store_boundary
 def dashboard_page(db: str | None = None) -> w.Widget:
     """Staff (projector or tablet): the loop's rates by district → street → community."""
     from toolkit.ui.dashboard import Dashboard
@@ -504,79 +516,7 @@ def dashboard_page(db: str | None = None) -> w.Widget:
 
     ws = open_workspace(db)
     board = Dashboard(ws.store, ws.district, lang=_page_lang(ws.settings.lang))
-    display(board.root)
-    return board.root
-    def build():
-        from toolkit.settings import load_settings
-        from toolkit.store import open_store
-        from toolkit.ui.plan import PlanDesk
-
-        settings = load_settings()
-        store = open_store(db if db is not None else settings.db)
-        plans = [p["id"] for p in store.plans()]
-        wanted = nav.requested_id("plan", plans)
-        plan_id = wanted if wanted is not None else (None if _query("new") or not plans else plans[0])
-        desk = PlanDesk(store, plan_id, lang=lang)
-        address = w.Output(layout=w.Layout(height="0px", overflow="hidden"))
-        # runs after the desk's own handler (registration order): the new id goes into the address
-        desk.new_button.on_click(lambda _b: nav.set_url(address, plan=desk.plan_id) if desk.plan_id is not None else None)
-        return w.VBox([desk.root, address]), None
-
-    return _shown("plan", lang, build)
-
-
-@_store_boundary
-def staff_home_page(db: str | None = None) -> w.Widget:
-    """Staff server root: the district at a glance, lists with links, new round / plan / panel."""
-    lang = _lang_setting()
-
-    def build():
-        from toolkit.ui.home import StaffHome
-        from toolkit.workspace import open_workspace
-
-        ws = open_workspace(db)
-        households = int(ws.district.compounds.households.sum())
-        return StaffHome(ws.store, lang, households=households).root, None
-
-    return _shown("home", lang, build)
-
-
-@_store_boundary
-def resident_home_page(db: str | None = None) -> w.Widget:
-    """Resident server root: large tiles (propose, vote in the open round, score, …), zh first."""
-    lang = _lang_setting()
-
-    def build():
-        from toolkit.serve import NOTEBOOKS
-        from toolkit.settings import load_settings
-        from toolkit.store import open_store
-        from toolkit.ui.home import resident_home, resident_tiles
-
-        settings = load_settings()
-        store = open_store(db if db is not None else settings.db)
-        pages = tuple(sorted(p.stem for p in (NOTEBOOKS / "resident").glob("*.ipynb")))
-        return resident_home(resident_tiles(store, lang, pages), lang), None
-
-    return _shown("home", lang, build, bar=False)
-
-
-@_store_boundary
-def edit_geodata_page(db: str | None = None) -> w.Widget:
-    """Planners (JupyterLab or Voila): edit the reference layers in a draft, check, publish."""
-    from toolkit.settings import load_settings
-    from toolkit.ui.geodata_editor import edit_geodata
-
-    editor = edit_geodata(db, lang=_page_lang(load_settings().lang))
-    display(editor.root)
-    return editor.root
-
-
-@_store_boundary
-def needs_page(db: str | None = None) -> w.Widget:
-    """Planners: what residents asked for, by area; writes the HTML map and Excel exports."""
-    from toolkit.settings import load_settings
-    from toolkit.ui.needs_report import needs_report
-
-    root, _needs, _files = needs_report(db, lang=_page_lang(load_settings().lang))
-    display(root)
-    return root
+    page = w.VBox([nav.top_bar("dashboard", _page_lang(ws.settings.lang)), board.root])
+    page.add_class("linli-staff-page")
+    display(page)
+    return page
