@@ -15,7 +15,8 @@
   const CJK = /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60\uffe0-\uffe6]/;
   const LATIN_WORD = /[A-Za-z][A-Za-z'’\-]*[A-Za-z]|(?<![A-Za-z0-9])[A-Za-z](?![A-Za-z0-9])/g;
   // codes people copy, not read as words: receipt and voter codes such as K7Q-4MX-A3W, ids such as P0002
-  const CODE = /(?<![A-Za-z0-9])(?=[A-Z0-9-]*[0-9])[A-Z0-9]+(?:-[A-Z0-9]+)+(?![A-Za-z0-9])|(?<![A-Za-z0-9])[A-Z]+[0-9]+(?![A-Za-z0-9])/g;
+  // (capital groups joined by hyphens are codes even without a digit: WRC-CUX, ballot serials A-001)
+  const CODE = /(?<![A-Za-z0-9])[A-Z0-9]+(?:-[A-Z0-9]+)+(?![A-Za-z0-9])|(?<![A-Za-z0-9])[A-Z]+[0-9]+(?![A-Za-z0-9])/g;
   // a language switch names each language in itself
   const OWN_NAME = { zh: /^(English|EN)$/, en: /^(中文|简体中文|汉语)$/ };
   const SYMBOLS = /^[\s+\-−–—×·•…]*$/;
