@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.linli-installed
 
-.PHONY: run test install test-deps demo screenshots benchmarks clean lab
+.PHONY: audit run test install test-deps demo screenshots benchmarks clean lab
 
 run: install demo
 	$(VENV)/bin/linli serve
@@ -48,6 +48,10 @@ test-deps:
 	    echo "Tests need Debian packages:$$missing. Run: sudo apt-get install$$missing"; exit 1; \
 	  fi; \
 	fi
+
+# The layout audit over every real page, both languages, three states (not yet green: see README).
+audit: install test-deps
+	$(PY) -m pytest -m audit_pages tests/browser/test_layout_audit_pages.py
 
 # Regenerate README screenshots from the browser tests.
 screenshots: install test-deps

