@@ -27,10 +27,11 @@ def setup(tmp_path):
     desk = RoundDesk(ws.store, ws.store.proposals_frame(), scrypt_n=2**8)
     desk.name.value = "锦绣花园第一轮"
     desk.ballot_type.value = "ranking"
-    for pid, (box, cost, _r) in list(desk.candidates.items())[:5]:
-        box.value = True
-        cost.value = 1000 * pid
+    for pid in list(desk.candidates)[:5]:
+        desk.table.pick(pid, 1000 * pid)
     rid = desk.create()
+    desk.codes_count.value = 2
+    desk.make_codes()  # voting opens only once codes are issued
     desk.open_button.click()
     return ws, rid, desk
 
@@ -69,6 +70,7 @@ def test_store_refusals_in_the_page_language(setup):
     zh = PaperDesk(ws.store, rid, lang="zh")
     en = PaperDesk(ws.store, rid, lang="en")
     desk.close_button.click()  # the round closes under the operators' feet
+    desk.confirm_close.yes.click()
     assert not enter(zh, "张敏", "0011", ["P0001"])
     shown = visible(zh.message.value)
     assert "投票还没开始或已经结束" in shown and not LATIN.search(shown)

@@ -36,9 +36,8 @@ def opened(ws):
     desk.name.value = "锦绣花园第一轮"
     desk.amount.value = 150_000
     desk.ballot_type.value = "knapsack"
-    for pid, (box, cost, _r) in list(desk.candidates.items())[:5]:
-        box.value = True
-        cost.value = 40_000 + 10_000 * pid
+    for pid in list(desk.candidates)[:5]:
+        desk.table.pick(pid, 40_000 + 10_000 * pid)
     rid = desk.create()
     desk.codes_count.value = 4
     codes = desk.make_codes()
