@@ -119,7 +119,7 @@ def tick(page, pid: int) -> None:
 def cycle_servers(tmp_path_factory):
     work = tmp_path_factory.mktemp("cycle")
     db = work / "linli.sqlite"
-    subprocess.run([sys.executable, "-m", "toolkit.cli", "demo", "--db", str(db)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "toolkit.cli", "demo", "--db", str(db), "--no-loop"], check=True, capture_output=True)  # a district before its first cycle: 240 proposals, no rounds yet
     (work / "voila").mkdir()
     running = start_servers(str(db), work / "voila", extra=SLOW_MACHINE)
     yield str(db), running, work
