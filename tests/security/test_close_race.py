@@ -23,9 +23,10 @@ RUNS = 100
 SERIALS = 8  # agreed paper ballots already in each round: the close has real work to do
 
 
-def _close(db: str, rid: int, barrier) -> str:
+def _close(db: str, rid: int, barrier, delay: float = 0.0) -> str:
     store = open_store(db, migrate=False)
     barrier.wait()
+    time.sleep(delay)
     close_round(store, rid)
     return "closed"
 
@@ -68,8 +69,10 @@ def test_paper_entry_racing_the_close_is_counted_or_refused(db_url):
         for run in range(RUNS):
             rid = _new_round(store)
             delay = rng.uniform(0.0, 0.12)
-            closing = pool.apply_async(_close, (db_url, rid, barrier))
-            entering = pool.apply_async(_enter, (db_url, rid, barrier, delay))
+            # Either side may start late, so both outcomes occur on a quiet or a loaded machine.
+            close_delay, enter_delay = (delay, 0.0) if run % 2 else (0.0, delay)
+            closing = pool.apply_async(_close, (db_url, rid, barrier, close_delay))
+            entering = pool.apply_async(_enter, (db_url, rid, barrier, enter_delay))
             assert closing.get(timeout=300) == "closed"
             outcome = entering.get(timeout=300)
             outcomes[outcome] += 1
