@@ -141,5 +141,10 @@ def test_live_page_error_boundary_speaks_the_page_language(ws, lang, words):
         except asyncio.TimeoutError:
             pass
 
-    asyncio.run(a_moment())
+    # In a thread of its own: after the browser tests, Playwright's event loop runs in this one.
+    import threading
+
+    runner = threading.Thread(target=lambda: asyncio.run(a_moment()))
+    runner.start()
+    runner.join(timeout=30)
     assert words in live.status.value and "sqlite3" not in live.status.value
