@@ -6,9 +6,11 @@ Each voter starts with ``budget / voters``.  A round funds the project with the 
 ``min(b_i, rho * u_i)``.  Ties in rho go to the better tie-break rank (default: smallest id as a string).
 It stops when no project is affordable.
 
-Exactness.  Every budget is ``b0 - sum_k rho_k * paid[g, k]`` (rho_k: exact ``Fraction`` of round k,
-``paid``: the integer utility a group paid at rate rho_k) or exactly 0 once a voter paid everything it
-had.  Floats find the candidates; every decision -- which project wins, its rho, who is capped, whether
+Exactness.  A voter who still has money at round k paid ``rho_j * u_j`` in every earlier round j whose
+project it supports (had it paid less, it would have paid all it had, and hold exactly 0), so its budget
+is ``b0 - sum_j rho_j * u_j`` over those rounds (rho_j: exact ``Fraction`` of round j, ``u_j``: its
+integer utility for that round's project) -- read off its ballot, nothing stored per voter and round.
+Floats find the candidates; every decision -- which project wins, its rho, who is capped, whether
 supporters can still afford a project near the boundary -- is settled with exact rationals from that
 formula.  Voters with identical ballots are grouped (they always hold the same money).
 
@@ -134,6 +136,23 @@ class EqualShares:
         num = sum(r.numerator * (common // d) * int(c) for r, d, c in zip(rhos, dens, s[nz].tolist()))
         return Fraction(num, common)
 
+    def _paid_before(self, k: int, groups: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Weight x utility the (still solvent) ``groups`` paid in each round before ``k``, exactly: the
+        funded projects on their ballots, by the round that funded them."""
+        rows = self.g.rows
+        starts, lens = rows[groups], rows[groups + 1] - rows[groups]
+        pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        r = self.round_of[self.g.row_items[pos]]
+        keep = r < k
+        r = r[keep]
+        vals = np.repeat(weights, lens)[keep] * self.g.row_utils[pos[keep]]
+        if float(vals.sum(dtype=np.float64)) < 2.0 ** 52:  # float sums of integers: exact
+            return np.bincount(r, weights=vals, minlength=k).astype(np.int64)
+        out = np.zeros(k, dtype=object)
+        for j, v in zip(r.tolist(), vals.tolist()):
+            out[j] += v
+        return out
+
     def _exact_sum_at(self, k: int, groups: np.ndarray, weights: np.ndarray) -> Fraction:
         """Exact sum of weight x budget over ``groups`` at the start of round ``k``."""
         if groups.size == 0:
@@ -142,7 +161,7 @@ class EqualShares:
         gs, ws = groups[nz], weights[nz]
         total = Fraction(int(ws.sum())) * self.b0
         if k and gs.size:
-            total -= self._dot((ws[:, None] * self.paid[gs, :k]).sum(axis=0))
+            total -= self._dot(self._paid_before(k, gs, ws))
         return total
 
     def _exact_sum(self, groups: np.ndarray, weights: np.ndarray) -> Fraction:
@@ -151,7 +170,7 @@ class EqualShares:
     def _exact_budget(self, g: int) -> Fraction:
         if self.zero_round[g] < self.K:
             return Fraction(0)
-        return self.b0 - self._dot(self.paid[g, : self.K])
+        return self.b0 - self._dot(self._paid_before(self.K, np.array([g]), np.ones(1, dtype=np.int64)))
 
     # ---- affordability -----------------------------------------------------------------------------
     def _affordable(self, p: int) -> bool:
@@ -258,8 +277,7 @@ class EqualShares:
         self.b0 = Fraction(b0)
         self.bf = np.full(self.G, float(self.b0))
         self.zero_round = np.full(self.G, 1 << 40, dtype=np.int64)
-        cap = max(4, min(len(self.eligible), 64))
-        self.paid = np.zeros((self.G, cap), dtype=np.int64)
+        self.round_of = np.full(len(self.costs), 1 << 40, dtype=np.int64)  # project -> round that funded it
         self.rhos: list[Fraction | None] = []
         self.rho_f: list[float] = []
         self.round_info: list[tuple] = []
@@ -335,36 +353,43 @@ class EqualShares:
         return out
 
     def _money_left(self, projects: list[int]) -> dict[int, Fraction]:
-        """Exact money left with the supporters of each project, all at once: per-project sums of what
-        the still-solvent groups paid in every round (float sums of integers, exact below 2**52), then
-        one common denominator for all rounds' rho."""
+        """Exact money left with the supporters of each project, all at once.
+
+        A group that still has money after the last round was never capped: in every round whose project
+        it supports it paid its full utility at that round's rho, so its budget is ``b0 - sum_k rho_k *
+        u[g, p_k]`` over the funded projects on its ballot.  Summed over the solvent supporters of ``p``:
+        ``live_w * b0 - sum_k rho_k * M[p, k]``, ``M[p, k]`` = weight x utility for ``p_k`` over the
+        solvent groups supporting both -- one ``bincount`` over the pairs (project asked about, funded
+        project) on each solvent ballot (float sums of integers, exact below 2**52, checked), then one
+        common denominator for all rounds' rho."""
         K = self.K
         if not projects:
             return {}
-        live = self.zero_round >= K
-        wl = np.where(live, self.w, 0)
         if K == 0:
             return {p: self._exact_sum(self.sup[p], self.supw[p]) for p in projects}
-        # who paid in each round (the winner's supporters that were not capped), still solvent at the end
-        lens_k = [self.sup[self.round_info[k][0]].size - int(self.capped_masks[k].sum()) for k in range(K)]
-        gs = np.concatenate([self.sup[self.round_info[k][0]][~self.capped_masks[k]] for k in range(K)])
-        ks = np.repeat(np.arange(K), lens_k)
-        keep = live[gs]
-        gs, ks = gs[keep], ks[keep]
-        vals = self.paid[gs, ks] * wl[gs]
-        if float(vals.sum(dtype=np.float64)) >= 2.0 ** 52:
+        m, P = len(self.costs), len(projects)
+        items = self.g.row_items
+        group = np.repeat(np.arange(self.G), np.diff(self.g.rows))  # entries are in group order
+        live = (self.zero_round >= K)[group]
+        col = np.full(m, -1, dtype=np.int64)
+        col[projects] = np.arange(P)
+        rnd = np.full(m, -1, dtype=np.int64)
+        rnd[[info[0] for info in self.round_info]] = np.arange(K)
+        ask = np.flatnonzero(live & (col[items] >= 0))  # entries: a project asked about, a solvent group
+        got = np.flatnonzero(live & (rnd[items] >= 0))  # entries: a funded project, a solvent group
+        g_ask, c_ask = group[ask], col[items[ask]]
+        w_ask = self.w[g_ask]
+        live_w = np.bincount(c_ask, weights=w_ask, minlength=P).astype(np.int64)
+        per_group = np.bincount(group[got], minlength=self.G)
+        reps = per_group[g_ask]  # funded projects on the ballot of each asked-about entry
+        n = int(reps.sum())
+        start = np.cumsum(per_group) - per_group  # each group's first funded entry in ``got``
+        pair = np.repeat(start[g_ask] - np.cumsum(reps) + reps, reps) + np.arange(n)  # -> index into got
+        vals = np.repeat(w_ask, reps) * self.g.row_utils[got][pair]
+        if float(vals.sum(dtype=np.float64)) >= 2.0 ** 52 or float(w_ask.sum()) >= 2.0 ** 52:
             return {p: self._exact_sum(self.sup[p], self.supw[p]) for p in projects}
-        # per round, what they paid, credited to every project they support (whole rows: restricting them
-        # to the projects in question costs more than it saves; float sums of integers, exact below 2**52
-        # as checked above)
-        m = len(self.costs)
-        rows = self.g.rows
-        starts, lens = rows[gs], rows[gs + 1] - rows[gs]
-        pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-        keys = np.repeat(ks * m, lens) + self.g.row_items[pos]
-        paid_by = np.bincount(keys, weights=np.repeat(vals, lens), minlength=K * m).reshape(K, m)
-        paid_by = paid_by.T.astype(np.int64)[projects]
-        live_w = np.array([int(wl[self.sup[p]].sum()) for p in projects], dtype=np.int64)
+        keys = np.repeat(c_ask * K, reps) + rnd[items[got]][pair]
+        paid_by = np.bincount(keys, weights=vals, minlength=P * K).reshape(P, K).astype(np.int64)
         rhos = [self._exact_rho_k(k) for k in range(K)]
         common = math.lcm(*(r.denominator for r in rhos))
         scaled = np.array([r.numerator * (common // r.denominator) for r in rhos], dtype=object)
@@ -374,8 +399,6 @@ class EqualShares:
                 for row, p in enumerate(projects)}
 
     def _pay(self, p: int, rho: Fraction | None, rho_f: float, capped: np.ndarray) -> None:
-        if self.K == self.paid.shape[1]:
-            self.paid = np.concatenate([self.paid, np.zeros_like(self.paid)], axis=1)
         s = self.sup[p]
         k = self.K
         cs = s[capped]
@@ -387,9 +410,10 @@ class EqualShares:
         self.capped_masks.append(capped)
         self.K += 1
         self.bf[cs] = 0.0
-        self.zero_round[cs] = k
+        # the round a group's money ran out: supporters already at 0 count as capped again, keep their round
+        self.zero_round[cs] = np.minimum(self.zero_round[cs], k)
+        self.round_of[p] = k
         us = s[~capped]
-        self.paid[us, k] = self.u[p][~capped]
         self.bf[us] = np.maximum(self.bf[us] - rho_f * self.uf[p][~capped], 0.0)
 
     # ---- many initial budgets at once (for add1 completion) ----------------------------------------
