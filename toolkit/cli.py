@@ -97,7 +97,26 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _register_budget(sub) -> None:
+    from toolkit.budget.cli import register
+
+    register(sub)
+
+
+def _register_scoring(sub) -> None:
+    from toolkit.scoring.cli import register  # toolkit.scoring loads pandas
+
+    register(sub)
+
+
+COMMAND_MODULES = {"pb": _register_budget, "score": _register_scoring}
+"""Commands whose module is imported only when they run (or for the full help): ``linli pb ...`` in a fresh
+process loads the budget engine, not pandas."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``linli`` parser; with ``command`` (the first argument) of :data:`COMMAND_MODULES`, only that
+    command's module is imported, otherwise every command is registered."""
     parser = argparse.ArgumentParser(prog="linli", description="Linli (邻里): participatory planning and budgeting.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -156,16 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--reviewer", action="append", required=True, help="NAME:TIER (community|street|district); repeat")
     c.set_defaults(func=_panel_create)
 
-    from toolkit.budget.cli import register as register_budget
-    from toolkit.scoring.cli import register as register_scoring
-
-    register_budget(sub)
-    register_scoring(sub)
+    for name, register in COMMAND_MODULES.items():
+        if command not in COMMAND_MODULES or command == name:
+            register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except LinliError as exc:

@@ -34,9 +34,10 @@ def assert_groups_equal_naive(election: Election, values: np.ndarray, g: profile
     keys, weights = naive_groups(election, values)
     m = len(election.projects)
     assert g.weight.tolist() == weights
-    assert g.rows.tolist() == np.cumsum([0] + [len(k) for k in keys]).tolist()
-    assert g.row_items.tolist() == [p for k in keys for p, _ in k]
-    assert g.row_utils.tolist() == [u for k in keys for _, u in k]
+    rows = g.rows.tolist()
+    assert rows == np.cumsum([0] + [len(k) for k in keys]).tolist()
+    assert [tuple(sorted(zip(g.row_items[a:b].tolist(), g.row_utils[a:b].tolist()))) for a, b in zip(rows, rows[1:])] \
+        == keys
     for p in range(m):
         pairs = [(gi, u) for gi, k in enumerate(keys) for q, u in k if q == p]
         assert g.supporters[p].tolist() == [gi for gi, _ in pairs], p
@@ -96,22 +97,29 @@ def test_outcomes_equal_on_either_grouping(e, spec):
     assert fast.decisions == rows.decisions and fast.steps == rows.steps
 
 
-def test_hash_collision_falls_back_to_the_words_themselves(monkeypatch):
-    # with no per-column salt the hash is a sum over columns: rows [a, b] and [b, a] collide
+def test_key_collision_falls_back_to_row_grouping(monkeypatch):
+    """With every project's random word 0 all sets collide on key 0: the exact check refuses the grouping
+    and the rows grouping gives the right groups."""
+    ids = [str(i) for i in range(70)]  # more than 64 projects: keys are sums of random words
+    e = Election.from_ballots([(i, 1) for i in ids], [["0", "1"], ["1", "0"], ["2"], ["0", "1"], ["69", "3"], ["2"]], 5)
+    values = profile.entry_utilities(e, "cardinality")
     monkeypatch.setattr(profile, "_MULT", np.zeros_like(profile._MULT))
-    words = np.array([[1, 2], [2, 1], [1, 2], [2, 1], [3, 0]], dtype=np.uint64)
-    first, counts = profile._distinct_words(words)
-    assert first.tolist() == [0, 1, 4] and counts.tolist() == [2, 2, 1]
+    b = e.ballots
+    assert profile._group_sets(b.items, b.lengths(), len(ids), np.ones(len(ids), dtype=np.int64)) is None
+    g = profile.group_voters(e, values)
+    assert_groups_equal_naive(e, values, g)
+    assert g.weight.tolist() == [3, 2, 1]
 
 
-def test_distinct_words_first_voter_and_counts():
+def test_set_keys_group_shuffled_ballots_beyond_64_projects():
     rng = np.random.default_rng(7)
-    for width in (1, 2, 3):
-        words = rng.integers(0, 4, size=(400, width)).astype(np.uint64)
-        first, counts = profile._distinct_words(words)
-        ref, idx, cnt = np.unique(words, axis=0, return_index=True, return_counts=True)
-        order = np.argsort(idx)
-        assert first.tolist() == idx[order].tolist() and counts.tolist() == cnt[order].tolist()
+    m = 200
+    pool = [rng.choice(m, size=rng.integers(1, 15), replace=False).tolist() for _ in range(30)]
+    ballots = [[str(p) for p in rng.permutation(pool[rng.integers(0, 30)])] for _ in range(2000)]
+    e = Election.from_ballots([(str(i), i + 1) for i in range(m)], ballots, 10_000)
+    for utility in ("cost", "cardinality"):
+        values = profile.entry_utilities(e, utility)
+        assert_groups_equal_naive(e, values, profile.group_voters(e, values))
 
 
 @pytest.mark.parametrize("name", ["Poland_Wroclaw_2018.pb", "Poland_Gdansk_2020.pb", "Switzerland_Zurich_SN.pb",

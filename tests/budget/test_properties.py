@@ -2,6 +2,7 @@
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from toolkit.budget import Election, allocate, explain, rule_specs
@@ -121,3 +122,89 @@ def test_textbook_hand_case():
     assert textbook_mes_unit_costs(["a", "b", "c"], ballots, 2) == ["a"]
     e = Election.from_ballots([("a", 1), ("b", 1), ("c", 1)], [sorted(x) for x in ballots], 2)
     assert allocate(e, "mes:cost").selected == ("a",)
+
+
+
+def textbook_mes(e: Election, utility: str, order: list[str] | None = None):
+    """MES from its definition, exact (Fractions, no grouping, no floats), on approval/choose-1 ballots with
+    utility ``cost`` or ``cardinality``: every round, each affordable project's least rho with
+    sum(min(b_i, rho u_i)) = cost (try each "the poorest k pay all" split), the least (rho, id) wins and its
+    supporters pay min(b_i, rho u_i).  With ``order``, those projects win in that order instead (a replay:
+    for elections too large to search every round).  Returns [(id, rho)] in funding order and, for every
+    project not funded that someone supports, the money its supporters hold at the end."""
+    ids = [p.id for p in e.projects]
+    cost = {p.id: p.cost for p in e.projects}
+    b = e.ballots
+    n = e.num_voters
+    sup: dict[str, list[int]] = {}
+    for v in range(n):
+        for i in b.items[b.indptr[v]:b.indptr[v + 1]]:
+            if utility == "cardinality" or cost[ids[i]] > 0:
+                sup.setdefault(ids[i], []).append(v)
+    util = {p: (cost[p] if utility == "cost" else 1) for p in ids}
+    money = [Fraction(e.budget, n)] * n if n else []
+
+    def rho_of(p):
+        voters = sorted(sup[p], key=lambda i: money[i])
+        for k in range(len(voters)):
+            rho = (cost[p] - sum((money[i] for i in voters[:k]), Fraction(0))) / (util[p] * (len(voters) - k))
+            if rho * util[p] <= money[voters[k]]:
+                return rho
+        return None
+
+    funded = [p for p in ids if p in sup and cost[p] == 0]  # free projects, funded up front
+    rounds = []
+    for step in range(len(order) if order is not None else len(ids)):
+        if order is not None:
+            best = (rho_of(order[step]), order[step])
+        else:
+            best = None
+            for p in sorted(set(sup) - set(funded)):
+                if sum(money[i] for i in sup[p]) >= cost[p]:
+                    rho = rho_of(p)
+                    if best is None or rho < best[0]:
+                        best = (rho, p)
+            if best is None:
+                break
+        rho, p = best
+        for i in sup[p]:
+            money[i] -= min(money[i], rho * util[p])
+        funded.append(p)
+        rounds.append((p, rho))
+    left = {p: sum((money[i] for i in sup[p]), Fraction(0)) for p in set(sup) - set(funded)}
+    return rounds, left
+
+
+def assert_mes_explained_exactly(e: Election, utility: str, replay: bool = False) -> None:
+    r = allocate(e, f"mes:{utility}")
+    got = [(s.project, s.numbers["rho"]) for s in r.steps if s.kind == "fund"]
+    rounds, left = textbook_mes(e, utility, [p for p, _ in got] if replay else None)
+    assert got == rounds
+    assert {p: d.numbers["left"] for p, d in r.decisions.items() if d.reason == "mes_no_money"} == left
+
+
+@SETTINGS
+@given(elections(vote_type="approval"), st.sampled_from(["cost", "cardinality"]))
+def test_mes_rounds_and_money_left_are_exact(e, utility):
+    """Every round's rho and the money left with each unfunded project's supporters, as the explanation
+    states them, equal the textbook run's -- also when a voter with nothing left supports a later winner."""
+    assert_mes_explained_exactly(e, utility)
+
+
+def test_mes_explanation_exact_when_a_voter_with_nothing_left_supports_later_winners():
+    # budget 6, 1.5 each, cost utility.  Round 1: project 1 (cost 3), voters 3 and 4 pay 1.5 each, all they
+    # have (rho 1/2).  Round 2: project 2 (cost 1) by voter 2 alone (rho 1; voter 4 supports it with 0).
+    # Round 3: project 3 (cost 1) by voter 1 (rho 1; voter 4 again with 0).  Voter 1 keeps 1/2 for project 0.
+    e = Election.from_ballots([("0", 6), ("1", 3), ("2", 1), ("3", 1)],
+                              [["3", "0"], ["2"], ["0", "1"], ["1", "0", "3", "2"]], 6)
+    assert textbook_mes(e, "cost") == ([("1", Fraction(1, 2)), ("2", Fraction(1)), ("3", Fraction(1))],
+                                       {"0": Fraction(1, 2)})
+    assert_mes_explained_exactly(e, "cost")
+
+
+@pytest.mark.parametrize("utility", ["cost", "cardinality"])
+def test_mes_explanation_exact_on_a_large_election(utility):
+    """Warszawa 2020: thousands of voters with nothing left support later winners (their round must stay the
+    one their money ran out); rho and money left equal an exact replay of the same winners."""
+    from pbfiles import shared_election
+    assert_mes_explained_exactly(shared_election("Poland_Warszawa_2020_Praga-Poludnie.pb"), utility, replay=True)

@@ -6,9 +6,11 @@ Each voter starts with ``budget / voters``.  A round funds the project with the 
 ``min(b_i, rho * u_i)``.  Ties in rho go to the better tie-break rank (default: smallest id as a string).
 It stops when no project is affordable.
 
-Exactness.  Every budget is ``b0 - sum_k rho_k * paid[g, k]`` (rho_k: exact ``Fraction`` of round k,
-``paid``: the integer utility a group paid at rate rho_k) or exactly 0 once a voter paid everything it
-had.  Floats find the candidates; every decision -- which project wins, its rho, who is capped, whether
+Exactness.  A voter who still has money at round k paid ``rho_j * u_j`` in every earlier round j whose
+project it supports (had it paid less, it would have paid all it had, and hold exactly 0), so its budget
+is ``b0 - sum_j rho_j * u_j`` over those rounds (rho_j: exact ``Fraction`` of round j, ``u_j``: its
+integer utility for that round's project) -- read off its ballot, nothing stored per voter and round.
+Floats find the candidates; every decision -- which project wins, its rho, who is capped, whether
 supporters can still afford a project near the boundary -- is settled with exact rationals from that
 formula.  Voters with identical ballots are grouped (they always hold the same money).
 
@@ -42,7 +44,7 @@ import numpy as np
 
 from toolkit.budget.election import Election
 from toolkit.budget.rules import mes_kernel
-from toolkit.budget.rules.profile import Groups
+from toolkit.budget.rules.profile import Groups, ragged_positions
 
 TOL = 1e-9
 BATCH_MAX = 32  # largest lockstep batch of add1 increments
@@ -79,7 +81,7 @@ class EqualShares:
         self.costs = [p.cost for p in election.projects]
         m = len(self.costs)
         self.w = groups.weight
-        self.wf = self.w.astype(np.float64)
+        self.G = self.w.shape[0]
         self.sup = groups.supporters
         self.u = groups.utils
         self.uf = tuple(x.astype(np.float64) for x in self.u)
@@ -88,15 +90,17 @@ class EqualShares:
         self.wuf = tuple(a * b for a, b in zip(self.wsf, self.uf))
         self.total = [int((self.supw[p] * self.u[p]).sum()) for p in range(m)]
         self.totalf = [float(t) for t in self.total]
+        # the utility every supporter gets from a project (0.0: it varies between voters)
+        self.u_const = [0.0] * m if groups.per_item is None else groups.per_item.astype(np.float64).tolist()
         self.free = [p for p in range(m) if self.total[p] > 0 and self.costs[p] == 0]
         self.eligible = [p for p in range(m) if self.total[p] > 0 and self.costs[p] > 0]
-        self.G = self.w.shape[0]
-        # group x eligible-project incidence: after a payment only projects sharing a payer change
-        self.touch = np.zeros((self.G, len(self.eligible)), dtype=bool)
+        # which eligible projects each group supports, as bit sets (after a payment only projects sharing a
+        # payer change): eligible project j is bit j % 32 of row j // 32 (rows of 32-bit words, one per group)
+        self._touch = np.zeros(((len(self.eligible) + 31) // 32, self.G), dtype=np.uint32)
         for j, p in enumerate(self.eligible):
-            self.touch[self.sup[p], j] = True
+            row = self._touch[j >> 5]
+            row[self.sup[p]] |= np.uint32(1 << (j & 31))
         self._overlap: dict[int, np.ndarray] = {}
-        self._touch_bits = np.packbits(self.touch, axis=1)  # rows as bit sets: 8x less to OR together
         self._batch_seconds = 0.0  # time spent in numpy lockstep batches (decides when to load the kernel)
         self._karrays: tuple | None | bool = False  # the kernel's arrays, built on first use (None: unusable)
 
@@ -105,8 +109,8 @@ class EqualShares:
         payment for ``j`` changes); cached across runs."""
         row = self._overlap.get(j)
         if row is None:
-            bits = np.bitwise_or.reduce(self._touch_bits[self.sup[self.eligible[j]]], axis=0)
-            row = self._overlap[j] = np.unpackbits(bits, count=self.touch.shape[1]).astype(bool)
+            words = np.bitwise_or.reduce(np.take(self._touch, self.sup[self.eligible[j]], axis=1), axis=1)
+            row = self._overlap[j] = _unpack_bits(words, len(self.eligible))
         return row
 
     # ---- exact money (lazy: a round's exact rho is computed only when some decision needs it) ------
@@ -134,6 +138,23 @@ class EqualShares:
         num = sum(r.numerator * (common // d) * int(c) for r, d, c in zip(rhos, dens, s[nz].tolist()))
         return Fraction(num, common)
 
+    def _paid_before(self, k: int, groups: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Weight x utility the (still solvent) ``groups`` paid in each round before ``k``, exactly: the
+        funded projects on their ballots, by the round that funded them."""
+        rows = self.g.rows
+        starts, lens = rows[groups], rows[groups + 1] - rows[groups]
+        pos = ragged_positions(starts, lens)
+        r = self.round_of[self.g.row_items[pos]]
+        keep = r < k
+        r = r[keep]
+        vals = np.repeat(weights, lens)[keep] * self.g.row_utils[pos[keep]]
+        if float(vals.sum(dtype=np.float64)) < 2.0 ** 52:  # float sums of integers: exact
+            return np.bincount(r, weights=vals, minlength=k).astype(np.int64)
+        out = np.zeros(k, dtype=object)
+        for j, v in zip(r.tolist(), vals.tolist()):
+            out[j] += v
+        return out
+
     def _exact_sum_at(self, k: int, groups: np.ndarray, weights: np.ndarray) -> Fraction:
         """Exact sum of weight x budget over ``groups`` at the start of round ``k``."""
         if groups.size == 0:
@@ -142,8 +163,54 @@ class EqualShares:
         gs, ws = groups[nz], weights[nz]
         total = Fraction(int(ws.sum())) * self.b0
         if k and gs.size:
-            total -= self._dot((ws[:, None] * self.paid[gs, :k]).sum(axis=0))
+            total -= self._dot(self._paid_before(k, gs, ws))
         return total
+
+    def _exact_rhos(self) -> tuple[int, list[int]]:
+        """Every round's exact rho at once (the explanation needs them all); returns their common
+        denominator ``L`` and numerators (``rho_k = num_k / L``).
+
+        The groups capped in round k with money left (their zero round is k) paid their full utility in
+        every earlier round j whose project they support: ``S[k, j]`` = weight x that utility, from one
+        pass over the ballots of all capped groups (each is capped once).  Then round by round
+        ``rho_k = (cost_k - W_k * b0 + sum_j rho_j S[k, j]) / denom_k`` over one common denominator that
+        grows only when a new rho needs it."""
+        K = self.K
+        capped = np.flatnonzero(self.zero_round < K)
+        z = self.zero_round[capped]
+        rows = self.g.rows
+        lens = rows[capped + 1] - rows[capped]
+        pos = ragged_positions(rows[capped], lens)
+        r = self.round_of[self.g.row_items[pos]]
+        zz = np.repeat(z, lens)
+        keep = r < zz
+        vals = np.repeat(self.w[capped], lens)[keep] * self.g.row_utils[pos[keep]]
+        keys = zz[keep] * K + r[keep]
+        if float(vals.sum(dtype=np.float64)) < 2.0 ** 52:  # float sums of integers: exact
+            S = np.bincount(keys, weights=vals, minlength=K * K).astype(np.int64).reshape(K, K)
+        else:
+            S = np.zeros(K * K, dtype=object)
+            for key, v in zip(keys.tolist(), vals.tolist()):
+                S[key] += v
+            S = S.reshape(K, K)
+        capped_w = [0] * K
+        for k, wk in zip(z.tolist(), self.w[capped].tolist()):
+            capped_w[k] += wk
+        bn, bd = self.b0.numerator, self.b0.denominator
+        L, nums = bd, []
+        for k in range(K):
+            p, _, _, denom = self.round_info[k]
+            row = S[k]
+            x = sum(nums[j] * int(row[j]) for j in np.flatnonzero(row[:k]).tolist())
+            rho = Fraction(self.costs[p] * L - capped_w[k] * bn * (L // bd) + x, L * denom)
+            self.rhos[k] = rho
+            d = rho.denominator
+            if L % d:
+                f = d // math.gcd(L, d)
+                L *= f
+                nums = [a * f for a in nums]
+            nums.append(rho.numerator * (L // d))
+        return L, nums
 
     def _exact_sum(self, groups: np.ndarray, weights: np.ndarray) -> Fraction:
         return self._exact_sum_at(self.K, groups, weights)
@@ -151,12 +218,12 @@ class EqualShares:
     def _exact_budget(self, g: int) -> Fraction:
         if self.zero_round[g] < self.K:
             return Fraction(0)
-        return self.b0 - self._dot(self.paid[g, : self.K])
+        return self.b0 - self._dot(self._paid_before(self.K, np.array([g]), np.ones(1, dtype=np.int64)))
 
     # ---- affordability -----------------------------------------------------------------------------
     def _affordable(self, p: int) -> bool:
         s = self.sup[p]
-        avail = float((self.supw[p] * self.bf[s]).sum())
+        avail = float(np.dot(self.wsf[p], self.bf[s]))
         cost = self.costs[p]
         if avail < cost * (1 - TOL):
             return False
@@ -164,37 +231,42 @@ class EqualShares:
             return True
         return self._exact_sum(s, self.supw[p]) >= cost
 
-    def _rho_float(self, p: int) -> float:
-        return self._water_level(p, self.bf[self.sup[p]])
+    def _rho_float(self, p: int, start: float = 0.0) -> float:
+        return self._water_level(p, self.bf[self.sup[p]], start)
 
-    def _water_level(self, p: int, b: np.ndarray) -> float:
+    def _water_level(self, p: int, b: np.ndarray, start: float = 0.0) -> float:
         """Float affordability of ``p`` when its supporter groups hold ``b``: the least rho with
-        ``sum w min(b, rho u) = cost``.  Fixed-point iteration on the capped set (rho only grows, each
-        step caps more groups; usually 1-3 steps), falling back to the sorted sweep."""
-        u = self.uf[p]
+        ``sum w min(b, rho u) = cost``.  Fixed-point iteration on the capped set from ``start`` (any lower
+        bound, e.g. the project's rho in an earlier round: rho only grows, each step caps more groups;
+        usually 1-3 steps), falling back to the sorted sweep."""
         w = self.wsf[p]
         wb = w * b
         cost = self.costs[p]
-        rho = cost / self.totalf[p]
-        capped_prev = -1
+        total = self.totalf[p]
+        uc = self.u_const[p]
+        u = self.uf[p]
+        rho = max(cost / total, start)
+        capped = b < rho * uc if uc else b < rho * u
+        nc = int(np.count_nonzero(capped))
         for _ in range(6):
-            capped = b < rho * u
-            nc = int(np.count_nonzero(capped))
-            if nc == capped_prev:
+            if nc:
+                denom = total - float(np.dot(self.wuf[p], capped))
+                if denom <= 0:
+                    break
+                rho = (cost - float(np.dot(wb, capped))) / denom
+            else:
+                rho = cost / total
+            capped = b < rho * uc if uc else b < rho * u
+            now = int(np.count_nonzero(capped))
+            if now == nc:  # capped sets only grow: the same count is the same set
                 return rho
-            capped_prev = nc
-            if nc == 0:
-                return rho
-            denom = self.totalf[p] - float(self.wuf[p][capped].sum())
-            if denom <= 0:
-                break
-            rho = (cost - float(wb[capped].sum())) / denom
+            nc = now
         ratio = b / u
         order = np.argsort(ratio, kind="stable")
         wbo = wb[order]
         wuo = self.wuf[p][order]
         before = np.cumsum(wbo) - wbo
-        denom = self.totalf[p] - (np.cumsum(wuo) - wuo)
+        denom = total - (np.cumsum(wuo) - wuo)
         with np.errstate(divide="ignore", invalid="ignore"):
             rhos = (cost - before) / denom
         ok = np.nonzero(rhos <= ratio[order] * (1 + 1e-12))[0]
@@ -258,8 +330,7 @@ class EqualShares:
         self.b0 = Fraction(b0)
         self.bf = np.full(self.G, float(self.b0))
         self.zero_round = np.full(self.G, 1 << 40, dtype=np.int64)
-        cap = max(4, min(len(self.eligible), 64))
-        self.paid = np.zeros((self.G, cap), dtype=np.int64)
+        self.round_of = np.full(len(self.costs), 1 << 40, dtype=np.int64)  # project -> round that funded it
         self.rhos: list[Fraction | None] = []
         self.rho_f: list[float] = []
         self.round_info: list[tuple] = []
@@ -286,7 +357,7 @@ class EqualShares:
                         alive[j] = False
                         ruled_out[p] = self.K + 1
                         continue
-                    cached[j] = self._rho_float(p)
+                    cached[j] = self._rho_float(p, float(lb[j]))
                     dirty[j] = False
                 rho_f = float(cached[j])
                 lb[j] = max(lb[j], rho_f * (1 - TOL))
@@ -300,7 +371,8 @@ class EqualShares:
                 p = int(remaining[j])
                 ratio = self.bf[self.sup[p]] / self.uf[p]
                 mask = ratio < rho_f * (1 - TOL)
-                if mask.all() or np.any(~mask & (ratio <= rho_f * (1 + TOL))):
+                n_capped = int(np.count_nonzero(mask))
+                if n_capped == mask.shape[0] or int(np.count_nonzero(ratio <= rho_f * (1 + TOL))) > n_capped:
                     rho, mask = self._rho_exact(p, rho_f)  # someone near the boundary: settle exactly
                 else:
                     rho = None  # clear-cut: the exact value is derived later only if needed
@@ -318,6 +390,7 @@ class EqualShares:
             dirty |= self.overlap(j)
             selected.append(p)
         rounds: list[Round] = []
+        common = self._exact_rhos() if explain and self.K else None
         for k in range(self.K):
             p, capped, cw, denom = self.round_info[k]
             if not explain:
@@ -331,51 +404,53 @@ class EqualShares:
         if explain:
             chosen = set(selected)
             out.left_of_supporters = self._money_left([p for p in range(len(self.costs))
-                                                       if p not in chosen and self.sup[p].size])
+                                                       if p not in chosen and self.sup[p].size], common)
         return out
 
-    def _money_left(self, projects: list[int]) -> dict[int, Fraction]:
-        """Exact money left with the supporters of each project, all at once: per-project sums of what
-        the still-solvent groups paid in every round (float sums of integers, exact below 2**52), then
-        one common denominator for all rounds' rho."""
+    def _money_left(self, projects: list[int], common: tuple[int, list[int]] | None) -> dict[int, Fraction]:
+        """Exact money left with the supporters of each project, all at once.
+
+        A group that still has money after the last round was never capped: in every round whose project
+        it supports it paid its full utility at that round's rho, so its budget is ``b0 - sum_k rho_k *
+        u[g, p_k]`` over the funded projects on its ballot.  Summed over the solvent supporters of ``p``:
+        ``live_w * b0 - sum_k rho_k * M[p, k]``, ``M[p, k]`` = weight x utility for ``p_k`` over the
+        solvent groups supporting both -- one ``bincount`` over the pairs (project asked about, funded
+        project) on each solvent ballot (float sums of integers, exact below 2**52, checked), then one
+        common denominator for all rounds' rho."""
         K = self.K
         if not projects:
             return {}
-        live = self.zero_round >= K
-        wl = np.where(live, self.w, 0)
         if K == 0:
             return {p: self._exact_sum(self.sup[p], self.supw[p]) for p in projects}
-        # who paid in each round (the winner's supporters that were not capped), still solvent at the end
-        lens_k = [self.sup[self.round_info[k][0]].size - int(self.capped_masks[k].sum()) for k in range(K)]
-        gs = np.concatenate([self.sup[self.round_info[k][0]][~self.capped_masks[k]] for k in range(K)])
-        ks = np.repeat(np.arange(K), lens_k)
-        keep = live[gs]
-        gs, ks = gs[keep], ks[keep]
-        vals = self.paid[gs, ks] * wl[gs]
-        if float(vals.sum(dtype=np.float64)) >= 2.0 ** 52:
+        m, P = len(self.costs), len(projects)
+        items = self.g.row_items
+        group = np.repeat(np.arange(self.G), np.diff(self.g.rows))  # entries are in group order
+        live = (self.zero_round >= K)[group]
+        col = np.full(m, -1, dtype=np.int64)
+        col[projects] = np.arange(P)
+        rnd = np.full(m, -1, dtype=np.int64)
+        rnd[[info[0] for info in self.round_info]] = np.arange(K)
+        ask = np.flatnonzero(live & (col[items] >= 0))  # entries: a project asked about, a solvent group
+        got = np.flatnonzero(live & (rnd[items] >= 0))  # entries: a funded project, a solvent group
+        g_ask, c_ask = group[ask], col[items[ask]]
+        w_ask = self.w[g_ask]
+        live_w = np.bincount(c_ask, weights=w_ask, minlength=P).astype(np.int64)
+        per_group = np.bincount(group[got], minlength=self.G)
+        reps = per_group[g_ask]  # funded projects on the ballot of each asked-about entry
+        start = np.cumsum(per_group) - per_group  # each group's first funded entry in ``got``
+        pair = ragged_positions(start[g_ask], reps)  # -> index into got
+        vals = np.repeat(w_ask, reps) * self.g.row_utils[got][pair]
+        if float(vals.sum(dtype=np.float64)) >= 2.0 ** 52 or float(w_ask.sum()) >= 2.0 ** 52:
             return {p: self._exact_sum(self.sup[p], self.supw[p]) for p in projects}
-        # per round, what they paid, credited to every project they support (whole rows: restricting them
-        # to the projects in question costs more than it saves; float sums of integers, exact below 2**52
-        # as checked above)
-        m = len(self.costs)
-        rows = self.g.rows
-        starts, lens = rows[gs], rows[gs + 1] - rows[gs]
-        pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-        keys = np.repeat(ks * m, lens) + self.g.row_items[pos]
-        paid_by = np.bincount(keys, weights=np.repeat(vals, lens), minlength=K * m).reshape(K, m)
-        paid_by = paid_by.T.astype(np.int64)[projects]
-        live_w = np.array([int(wl[self.sup[p]].sum()) for p in projects], dtype=np.int64)
-        rhos = [self._exact_rho_k(k) for k in range(K)]
-        common = math.lcm(*(r.denominator for r in rhos))
-        scaled = np.array([r.numerator * (common // r.denominator) for r in rhos], dtype=object)
-        nums = paid_by.astype(object) @ scaled  # Python integers, exact
+        keys = np.repeat(c_ask * K, reps) + rnd[items[got]][pair]
+        paid_by = np.bincount(keys, weights=vals, minlength=P * K).reshape(P, K).astype(np.int64)
+        common, scaled = common or self._exact_rhos()  # rho_k = scaled[k] / common
+        nums = paid_by.astype(object) @ np.array(scaled, dtype=object)  # Python integers, exact
         bn, bd = self.b0.numerator, self.b0.denominator  # one normalisation per project
         return {p: Fraction(int(live_w[row]) * bn * common - int(nums[row]) * bd, bd * common)
                 for row, p in enumerate(projects)}
 
     def _pay(self, p: int, rho: Fraction | None, rho_f: float, capped: np.ndarray) -> None:
-        if self.K == self.paid.shape[1]:
-            self.paid = np.concatenate([self.paid, np.zeros_like(self.paid)], axis=1)
         s = self.sup[p]
         k = self.K
         cs = s[capped]
@@ -387,9 +462,10 @@ class EqualShares:
         self.capped_masks.append(capped)
         self.K += 1
         self.bf[cs] = 0.0
-        self.zero_round[cs] = k
+        # the round a group's money ran out: supporters already at 0 count as capped again, keep their round
+        self.zero_round[cs] = np.minimum(self.zero_round[cs], k)
+        self.round_of[p] = k
         us = s[~capped]
-        self.paid[us, k] = self.u[p][~capped]
         self.bf[us] = np.maximum(self.bf[us] - rho_f * self.uf[p][~capped], 0.0)
 
     # ---- many initial budgets at once (for add1 completion) ----------------------------------------
@@ -434,7 +510,8 @@ class EqualShares:
         uf = np.concatenate([self.uf[p] for p in el])
         wf = np.concatenate([self.wsf[p] for p in el])
         wu_i = np.concatenate([self.supw[p] * self.u[p] for p in el]).astype(np.int64)
-        t = self.touch.astype(np.float32)
+        c = np.arange(len(el))
+        t = ((self._touch[c >> 5] >> (c & 31).astype(np.uint32)[:, None]) & 1).T.astype(np.float32)
         overlap = (t.T @ t) > 0
         self._karrays = (self.G, ptr, grp, uf, wf, uf * wf, wu_i,
                          np.array([float(self.costs[p]) for p in el]), np.array([self.costs[p] for p in el], dtype=np.int64),
@@ -718,6 +795,11 @@ class EqualShares:
             idirty |= self.overlap(j)
             hi[s] = np.where(gone, 0.0, new_hi * (1 + eps) + 1e-12 * float(x_hi))
         return selected
+
+
+def _unpack_bits(words: np.ndarray, n: int) -> np.ndarray:
+    """Bits 0 .. n-1 of 32-bit ``words`` (bit ``c % 32`` of word ``c // 32``) as booleans."""
+    return np.unpackbits(words.astype("<u4").view(np.uint8), count=n, bitorder="little").astype(bool)
 
 
 def equal_shares(election: Election, groups: Groups, rank: np.ndarray, completion: str | None,

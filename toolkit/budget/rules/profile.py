@@ -64,7 +64,10 @@ class Groups:
     """Voters grouped by identical (project, utility) lists, restricted to entries with utility > 0.
 
     ``weight[g]`` voters share group ``g``; ``supporters[p]`` / ``utils[p]`` are the groups supporting
-    project ``p`` and the utility each of them gets from it."""
+    project ``p`` (in increasing group index) and the utility each of them gets from it; ``rows`` /
+    ``row_items`` / ``row_utils`` hold each group's projects and utilities (compressed rows, in no
+    particular order inside a row); ``per_item[p]`` is project ``p``'s utility when every voter gets the
+    same from it (cost, cardinality), ``None`` when it varies (points, Borda)."""
 
     weight: np.ndarray
     supporters: tuple[np.ndarray, ...]
@@ -72,15 +75,24 @@ class Groups:
     rows: np.ndarray  # group -> CSR of projects
     row_items: np.ndarray
     row_utils: np.ndarray
+    per_item: np.ndarray | None = None  # each project's utility when it is the same for every voter
+
+
+def ragged_positions(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lens)])`` without the Python loop.
+
+    >>> ragged_positions(np.array([5, 0]), np.array([2, 3])).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    return np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
 
 
 def group_voters(election: Election, values: np.ndarray) -> Groups:
     """Group voters by identical (project, utility) lists, keeping entries with utility > 0.
 
-    Groups come in order of their first voter; inside a group, projects in increasing index; a project's
-    supporter groups in increasing group index.  When a project's utility is the same for every voter
-    (cost, cardinality) a ballot is a set: each becomes a packed bitset (one 64-bit word per 64 projects)
-    and the sets are grouped on those words (:func:`_group_sets`); otherwise on rows of (project, utility)
+    Groups come in order of their first voter; a project's supporter groups in increasing group index.
+    When a project's utility is the same for every voter (cost, cardinality) a ballot is a set, grouped
+    on one 64-bit key per ballot (:func:`_group_sets`); otherwise on rows of (project, utility)
     (:func:`_group_rows`).  Both give the very same groups."""
     b = election.ballots
     m = len(election.projects)
@@ -101,95 +113,101 @@ def group_voters(election: Election, values: np.ndarray) -> Groups:
         per_item = costs
     else:
         per_item = None
-    if per_item is not None:
-        filled = lengths > 0
-        if int(filled.sum()) * ((m + 63) // 64 * 64) <= SET_CELLS:
-            return _group_sets(items, lengths, m, per_item)
+    if per_item is not None and int(np.count_nonzero(lengths)) * m <= SET_CELLS:
+        groups = _group_sets(items, lengths, m, per_item)
+        if groups is not None:
+            return groups
     return _group_rows(items, vals, lengths, m, per_item)
 
 
 SET_CELLS = 64_000_000
-"""Largest (distinct ballots x projects, rounded up to 64) the bitset grouping unpacks at once (bytes)."""
+"""Largest (ballots x projects) the set grouping's exact check may need at once (bytes)."""
 
 
-def _group_sets(items: np.ndarray, lengths: np.ndarray, m: int, per_item: np.ndarray) -> Groups:
+def _set_keys(m: int) -> np.ndarray:
+    """One well-mixed 64-bit word per project: a set's key is the sum of its projects' words."""
+    return _MULT[:m] if m <= _MULT.shape[0] else _splitmix64(m)
+
+
+def _group_sets(items: np.ndarray, lengths: np.ndarray, m: int, per_item: np.ndarray) -> Groups | None:
     """Grouping of ballots that are sets: ``items`` in ballot order (CSR with ``lengths``; no project
     twice in a ballot), every voter's utility for project ``p`` being ``per_item[p]``.
 
-    Each non-empty ballot is OR-ed into ``ceil(m / 64)`` 64-bit words -- no sort of the entries: a set's
-    bits do not depend on the order it was written in -- and ballots are grouped by one sort of their
-    words (with more than one word: of a hash of them, then checked word by word).  A group's projects
-    are its first voter's, sorted."""
-    W = (m + 63) // 64
+    Each non-empty ballot gets one 64-bit key that does not depend on the order it was written in: its
+    project (one project per ballot), its bitset (up to 64 projects), else the sum (mod 2**64) of one
+    random word per project.  One sort of the keys groups the ballots.  Summed keys are then checked
+    exactly (:func:`_same_sets`); on a collision -- odds about ballots**2 / 2**64 -- ``None`` (the caller
+    groups on rows).  A group's projects are its first voter's, as written."""
     filled = lengths > 0
+    lens_f = lengths[filled]
     starts = (np.cumsum(lengths) - lengths)[filled]
-    if int(lengths.max()) == 1:  # one project per ballot (choose-1): the project is the key
-        words = items.astype(np.uint64)[:, None]
-    elif W == 1:
-        words = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), items.astype(np.uint64)), starts)[:, None]
-    else:
-        bits = np.left_shift(np.uint64(1), (items & 63).astype(np.uint64))
-        word = items >> 6
-        words = np.empty((starts.shape[0], W), dtype=np.uint64)
-        for w in range(W):
-            words[:, w] = np.bitwise_or.reduceat(np.where(word == w, bits, np.uint64(0)), starts)
-    first, counts = _distinct_words(words)
-    # each group's projects: its first voter's entries, sorted by (group, project) in one sort of int64 keys
-    # (bit fields, not products: shifts and masks are cheap, integer division is not)
-    lens = lengths[filled][first]
-    G = first.shape[0]
-    sp = max(m - 1, 1).bit_length()
-    src = np.repeat(starts[first] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-    keys = np.sort(np.repeat(np.arange(G, dtype=np.int64) << sp, lens) | items[src])
-    row_items = keys & ((1 << sp) - 1)
-    rows = np.zeros(G + 1, dtype=np.int64)
-    np.cumsum(lens, out=rows[1:])
-    row_utils = per_item[row_items]
-    # each project's supporter groups, in increasing group: a stable sort of the entries (already in group
-    # order) by project -- on 16-bit keys numpy's stable sort is a radix sort
-    order = np.argsort(row_items.astype(np.int16) if m < 2**15 else row_items, kind="stable")
-    grp = (keys >> sp)[order]
-    bl = np.searchsorted(row_items[order], np.arange(m + 1)).tolist()
-    sup = tuple(grp[bl[p]:bl[p + 1]] for p in range(m))
-    uts = tuple(np.full(bl[p + 1] - bl[p], per_item[p], dtype=np.int64) for p in range(m))
-    return Groups(counts, sup, uts, rows, row_items, row_utils)
-
-
-def _distinct_words(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of the (ballots x words) uint64 array ``words``: index of the first ballot of each
-    (increasing) and how many ballots each has."""
-    n, W = words.shape
-    if W == 1:
-        h = words[:, 0]
+    n = starts.shape[0]
+    hashed = False
+    if int(lengths.max()) == 1:
+        key = items
+    elif m <= 64:
+        key = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), items.astype(np.uint64)), starts)
     else:
         with np.errstate(over="ignore"):
-            z = words ^ _MULT[:W]  # per-column salt, then splitmix64 mixing, summed (as _unique_rows)
-            z ^= z >> np.uint64(30)
-            z *= np.uint64(0xBF58476D1CE4E5B9)
-            z ^= z >> np.uint64(27)
-            z *= np.uint64(0x94D049BB133111EB)
-            z ^= z >> np.uint64(31)
-            h = z.sum(axis=1, dtype=np.uint64)
-    order = np.argsort(h)  # not stable (fast); the first ballot of a run is its smallest index
-    sh = h[order]
+            key = np.add.reduceat(_set_keys(m)[items], starts)
+        hashed = True
+    order = np.argsort(key)  # not stable (fast): a run's first ballot is its smallest index
+    sk = key[order]
     new = np.empty(n, dtype=bool)
     new[0] = True
-    np.not_equal(sh[1:], sh[:-1], out=new[1:])
+    np.not_equal(sk[1:], sk[:-1], out=new[1:])
     heads = np.flatnonzero(new)
-    first = np.minimum.reduceat(order, heads)
-    counts = np.diff(np.append(heads, n))
-    if W > 1:
-        of = np.empty(n, dtype=np.int64)
-        of[order] = np.cumsum(new) - 1
-        if not np.array_equal(words[first][of], words):  # a hash collision: group on the words themselves
-            order = np.lexsort(words.T[::-1])
-            sw = words[order]
-            new[1:] = np.any(sw[1:] != sw[:-1], axis=1)
-            heads = np.flatnonzero(new)
-            first = np.minimum.reduceat(order, heads)
-            counts = np.diff(np.append(heads, n))
-    by_first = np.argsort(first)
-    return first[by_first], counts[by_first].astype(np.int64)
+    run_first = np.minimum.reduceat(order, heads)
+    run_count = np.diff(np.append(heads, n))
+    # groups in order of their first ballot, without a sort: mark the first ballots
+    is_first = np.zeros(n, dtype=bool)
+    is_first[run_first] = True
+    firsts = np.flatnonzero(is_first)
+    G = firsts.shape[0]
+    group_of = np.empty(n, dtype=np.int64)
+    group_of[firsts] = np.arange(G)
+    run_group = group_of[run_first]
+    weight = np.empty(G, dtype=np.int64)
+    weight[run_group] = run_count
+    if hashed:
+        group_of[order] = np.repeat(run_group, run_count)
+        if not _same_sets(items, starts, lens_f, group_of, is_first, firsts, weight, m):
+            return None
+    lens = lens_f[firsts]
+    row_items = items[ragged_positions(starts[firsts], lens)]
+    rows = np.zeros(G + 1, dtype=np.int64)
+    np.cumsum(lens, out=rows[1:])
+    # each project's supporter groups, in increasing group: a stable sort of the entries (in group order)
+    # by project -- on 8- or 16-bit keys numpy's stable sort is a radix sort
+    key8 = row_items.astype(np.uint8) if m <= 256 else (row_items.astype(np.int16) if m < 2**15 else row_items)
+    by_project = np.argsort(key8, kind="stable")
+    grp = np.repeat(np.arange(G), lens)[by_project]
+    bl = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row_items, minlength=m), out=bl[1:])
+    utils = np.repeat(per_item, np.diff(bl))
+    bl = bl.tolist()
+    sup = tuple(grp[bl[p]:bl[p + 1]] for p in range(m))
+    uts = tuple(utils[bl[p]:bl[p + 1]] for p in range(m))
+    return Groups(weight, sup, uts, rows, row_items, per_item[row_items], per_item)
+
+
+def _same_sets(items, starts, lens, group_of, is_first, firsts, weight, m) -> bool:
+    """Exactly: every ballot that is not first in its group names as many projects as the group's first
+    ballot, each of them on it (a table of the first ballots of groups with more than one voter)."""
+    others = np.flatnonzero(~is_first)
+    if others.size == 0:
+        return True
+    g = group_of[others]
+    lo = lens[others]
+    if not np.array_equal(lo, lens[firsts[g]]):
+        return False
+    shared = np.flatnonzero(weight > 1)
+    row = np.empty(weight.shape[0], dtype=np.int64)
+    row[shared] = np.arange(shared.shape[0])
+    lf = lens[firsts[shared]]
+    table = np.zeros((shared.shape[0], m), dtype=bool)
+    table[np.repeat(np.arange(shared.shape[0]), lf), items[ragged_positions(starts[firsts[shared]], lf)]] = True
+    return bool(table.ravel()[np.repeat(row[g] * m, lo) + items[ragged_positions(starts[others], lo)]].all())
 
 
 def _group_rows(items: np.ndarray, vals: np.ndarray, lengths: np.ndarray, m: int,
@@ -228,7 +246,7 @@ def _group_rows(items: np.ndarray, vals: np.ndarray, lengths: np.ndarray, m: int
     bl = bounds.tolist()
     sup = tuple(by_project[bl[p]:bl[p + 1]] for p in range(m))
     uts = tuple(utils_by_project[bl[p]:bl[p + 1]] for p in range(m))
-    return Groups(counts.astype(np.int64), sup, uts, rows, row_items, row_utils)
+    return Groups(counts.astype(np.int64), sup, uts, rows, row_items, row_utils, per_item)
 
 
 def _splitmix64(n: int) -> np.ndarray:
