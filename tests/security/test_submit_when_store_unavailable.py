@@ -6,9 +6,11 @@ compared before and after), and stores the same thing when pressed again after t
 Pages: vote, paper, round-desk (create, issue codes, void, open, close), scoring, tally, screening
 (decide), plan (create, propose, comment), projects, feedback, notices (publish, answer, a paper
 objection), the resident notice page (objection), the staff home's new panel, status (rating).
-(On the code as it was, the vote page said "could not save" without what to do, and the round
-desk, plan, projects, feedback, notices, home and status pages let the error escape the handler:
-nothing on the page, Voila's log only.)"""
+(On the code as it was, with a read-only database: vote, paper, scoring, screening and plan said
+"could not save" without what to do; round desk, projects, feedback, notices, home and status
+showed the driver's English words ("attempt to write a readonly database") on zh pages too; void
+said "no live code found", publishing said "there is no record 3"; creating a plan showed
+nothing at all.)"""
 
 from __future__ import annotations
 
