@@ -68,13 +68,47 @@ def database(n: int, folder: Path) -> Path:
 
 
 def old_live_map():
-    """The page as it was before finding 8: every refresh sets the whole layer."""
+    """The page as it was before finding 8 (a3f911a~1): every refresh sets the whole layer, each
+    feature with its title and category, styled by ipyleaflet in Python (which sends the layer a
+    second time, styled)."""
+    import ipyleaflet
+
+    from toolkit.markup import escape
     from toolkit.ui.live_map import LiveMap
 
+    def old_geojson(frame, rules) -> dict:  # noqa: ANN001
+        colors = {c.id: c.color for c in rules.categories}
+        newest = int(frame["id"].max()) if len(frame) else None
+        return {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": json.loads(r.geometry),
+             "properties": {"id": int(r.id), "category": escape(r.category), "color": colors.get(r.category, "#555555"),
+                            "title": escape(r.title), "newest": int(r.id) == newest}}
+            for r in frame.itertuples(index=False) if isinstance(r.geometry, str)]}
+
+    def old_style(feature: dict) -> dict:
+        props = feature["properties"]
+        if props.get("newest"):
+            return {"color": "#000000", "weight": 5, "radius": 16, "fillColor": props["color"], "fillOpacity": 0.95,
+                    "className": f"linli-proposal linli-newest linli-proposal-{props['id']}"}
+        return {"color": props["color"], "fillColor": props["color"], "className": f"linli-proposal linli-proposal-{props['id']}"}
+
+    def old_layer(data: dict):  # noqa: ANN202
+        return ipyleaflet.GeoJSON(data=data, style={"weight": 4, "opacity": 0.95, "fillOpacity": 0.75}, point_style={"radius": 9, "weight": 2},
+                                  style_callback=old_style, name="proposals")
+
     class WholeLayer(LiveMap):
+        def __init__(self, rules, district, load, changed, **kw) -> None:  # noqa: ANN001
+            def remember():  # noqa: ANN202
+                self._frame = load()
+                return self._frame
+
+            super().__init__(rules, district, remember, changed, **kw)
+            self.map.remove(self.layer)
+            self.layer = old_layer({"type": "FeatureCollection", "features": []})
+            self.map.add(self.layer)
+
         def _send_features(self, collection: dict) -> None:
-            self.layer.data = collection
-            self.sent_features += len(collection["features"])
+            self.layer.data = old_geojson(self._frame, self.rules)
 
     return WholeLayer
 
@@ -126,6 +160,9 @@ def main() -> None:
     source = database(args.proposals, args.cache)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
+        warm = Path(tmp) / "warm.sqlite"
+        shutil.copy(source, warm)
+        measure("new", warm, 1)  # imports and caches warm, not measured
         for kind in ("old", "new"):  # each on its own copy: both start from the same proposals
             copy = Path(tmp) / f"{kind}.sqlite"
             shutil.copy(source, copy)
