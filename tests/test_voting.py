@@ -101,8 +101,11 @@ def test_paper_double_entry_mismatch_kept_out_until_resolved(store):
     enter_paper(store, rid, "0002", "张敏", {"projects": ["C"]})
     enter_paper(store, rid, "0002", "刘洋", {"projects": ["C", "E"]})  # a typing slip
     enter_paper(store, rid, "0003", "张敏", {"projects": ["C"]})
+    # the same operator again with the same content is a resubmission (a reload): recorded once
+    assert enter_paper(store, rid, "0003", "张敏", {"projects": ["C"]}) == "already"
     with pytest.raises(ValidationError):  # the second entry must come from another operator
-        enter_paper(store, rid, "0003", "张敏", {"projects": ["C"]})
+        enter_paper(store, rid, "0003", "张敏", {"projects": ["D"]})
+    assert len(store.paper_entries_frame(rid).query("serial == '0003'")) == 1
     status = paper_status(store, rid)
     assert status["0001"].status == "agreed"
     assert status["0002"].status == "mismatch" and status["0002"].differences == ("projects.E",)

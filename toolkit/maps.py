@@ -7,6 +7,7 @@ HTML are escaped with :func:`toolkit.markup.escape`.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -94,49 +95,69 @@ def _unit_layer(district: "District", level: str) -> dict:
 
 
 def proposals_geojson(frame: "pd.DataFrame", rules: "ProposalRules") -> dict:
-    """All proposals as one FeatureCollection (one layer scales to thousands of points)."""
+    """All proposals as one FeatureCollection (one layer scales to thousands of points), compact
+    for the wire: the place, the id, the category's colour and whether it is the newest. No user
+    text: the map shows places and colours (titles are in the page's escaped lists), so nothing a
+    resident typed reaches the layer."""
     colors = {c.id: c.color for c in rules.categories}
     newest = int(frame["id"].max()) if len(frame) else None
     features = []
-    for row in frame.itertuples(index=False):
-        if row.geometry is None or (isinstance(row.geometry, float)):
+    for pid, geometry, category in zip(frame["id"], frame["geometry"], frame["category"]):
+        if not isinstance(geometry, str):
             continue
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": json.loads(row.geometry),
-                "properties": {
-                    "id": int(row.id),
-                    "category": escape(row.category),
-                    "color": colors.get(row.category, "#555555"),
-                    "title": escape(row.title),
-                    "newest": int(row.id) == newest,
-                },
-            }
-        )
+        pid = int(pid)
+        features.append({"type": "Feature", "geometry": json.loads(geometry),
+                         "properties": {"id": pid, "color": colors.get(category, "#555555"), "newest": pid == newest}})
     return {"type": "FeatureCollection", "features": features}
 
 
-def proposals_layer(data: dict) -> "ipyleaflet.GeoJSON":
+def proposal_style(feature: dict[str, Any]) -> dict:
+    """One proposal's look: its category's colour and a CSS class with its id; the newest is bigger
+    and ringed in black."""
+    props = feature["properties"]
+    color = props["color"]
+    if props.get("newest"):
+        return {"color": "#000000", "weight": 5, "radius": 16, "fillColor": color, "fillOpacity": 0.95,
+                "className": f"linli-proposal linli-newest linli-proposal-{props['id']}"}
+    return {"color": color, "className": f"linli-proposal linli-proposal-{props['id']}"}  # Leaflet fills with the line colour
+
+
+def _rounded(coordinates: Any) -> Any:
+    """Coordinates to 1e-5° (about 1 m): plenty for a district map, fewer bytes on the wire."""
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        return [round(c, 5) for c in coordinates]
+    return [_rounded(c) for c in coordinates]
+
+
+def styled_proposals(data: dict) -> dict:
+    """The collection as the browser draws it: each feature carries only its id and its style."""
+    return {**data, "features": [{"type": "Feature", "geometry": {"type": f["geometry"]["type"], "coordinates": _rounded(f["geometry"]["coordinates"])},
+                                  "properties": {"id": f["properties"]["id"], "style": proposal_style(f)}}
+                                 for f in data["features"]]}
+
+
+@functools.cache
+def _browser_styled() -> type:
     import ipyleaflet
 
-    def style(feature: dict[str, Any]) -> dict:
-        props = feature["properties"]
-        color = props["color"]
-        if props.get("newest"):  # the newest proposal stands out: bigger, ringed in black
-            return {"color": "#000000", "weight": 5, "radius": 16, "fillColor": color, "fillOpacity": 0.95,
-                    "className": f"linli-proposal linli-newest linli-proposal-{props['id']}"}
-        return {
-            "color": color,
-            "fillColor": color,
-            "className": f"linli-proposal linli-proposal-{props['id']}",
-        }
+    class BrowserStyledGeoJSON(ipyleaflet.GeoJSON):
+        """A GeoJSON layer whose data is sent as given (already styled)."""
 
-    return ipyleaflet.GeoJSON(
-        data=data,
+        def _get_data(self) -> dict:
+            return self.data
+
+    return BrowserStyledGeoJSON
+
+
+def proposals_layer(data: dict) -> "ipyleaflet.GeoJSON":
+    """A layer of proposals (:func:`proposals_geojson`), styled once here and sent once: the layer's
+    common style is merged with each feature's by the browser (ipyleaflet's view does
+    ``{...feature style, ...layer style}``), so the Python side does not copy it into every feature
+    and send the whole layer a second time, as a plain ``GeoJSON`` with a style does."""
+    return _browser_styled()(
+        data=styled_proposals(data),
         style={"weight": 4, "opacity": 0.95, "fillOpacity": 0.75},
         point_style={"radius": 9, "weight": 2},
-        style_callback=style,
         name="proposals",
     )
 

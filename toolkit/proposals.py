@@ -294,3 +294,11 @@ def new_receipt_code(rng: "random.Random | None" = None) -> str:
 
 def new_submission_id() -> str:
     return secrets.token_hex(16)
+
+
+def given_submission_id(value: object) -> str | None:
+    """A submission id the page's address carried back after a reload (``?sid=``), if it looks like
+    one (8–64 letters, digits, ``_`` or ``-``); anything else is ignored."""
+    import re
+
+    return value if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]{8,64}", value) else None

@@ -134,13 +134,15 @@ def issue_codes(store: "Store", round_id: int, count: int, households: list[str]
 
 def void_code(store: "Store", round_id: int, *, household: str | None = None, code_text: str | None = None, reason: str = "", actor: str = "facilitator") -> None:
     """Void an unused code, named by its household or by the code itself (audit-logged)."""
-    from toolkit.errors import StoreError
+    from toolkit.errors import StoreError, StoreUnavailable
 
     if (household is None) == (code_text is None):
         raise ValidationError({"code": Label("请写明住户或投票码（二选一）。", "name the household or the code (one of them).")})
     key = hasher(store.round(round_id)).lookup_key(code_text) if code_text is not None else None
     try:
         store.void_code(round_id, code_hash=key, household=clean_line(household) if household is not None else None, reason=reason, actor=actor)
+    except StoreUnavailable:
+        raise  # locked, read-only or unreachable: the page says so; nothing was voided
     except StoreError as exc:
         used = "already voted" in str(exc)
         raise ValidationError({"code": Label("这个投票码已经投过票，不能作废。", "this code has already voted and cannot be voided.") if used
@@ -217,14 +219,33 @@ def code_problem(store: "Store", round_id: int, code_text: str) -> Label | None:
     return None
 
 
+def received(store: "Store", round_id: int, code_text: str, submission_id: str) -> str | None:
+    """After a reload (a new kernel) the vote page sends its submission id again: when the code is
+    spent and a ballot is stored under that id, the ballot's receipt (it was received; nothing
+    more to do), else None. The id comes from the page, so this links nothing the database keeps."""
+    round_ = store.round(round_id)
+    try:
+        key = hasher(round_).lookup_key(code_text)
+    except ValidationError:
+        return None
+    if store.code_status(round_id, key) != "used":
+        return None
+    return store.ballot_receipt(round_id, submission_id)
+
+
 def enter_paper(store: "Store", round_id: int, serial: str, operator: str, ballot: Any, *, resolver: bool = False, assisted_by: str | None = None) -> str:
-    """One operator's entry of one paper ballot; returns the role it was stored as."""
+    """One operator's entry of one paper ballot; returns the role it was stored as, or "already"
+    when this operator's identical entry of this serial is recorded (a resubmission after a reload
+    or a lost reply: nothing is stored twice)."""
     round_, checked = check(store, round_id, ballot)
     if round_["status"] != "open":
         raise ValidationError({"round": REFUSED["closed"]})
     PaperEntry(serial, operator, checked, resolution=resolver)  # checks serial and operator
     frame = store.paper_entries_frame(round_id)
     mine = frame[frame.serial == serial] if len(frame) else frame
+    content = json.dumps(checked.to_dict(), sort_keys=True)
+    if any(r.operator == operator and (r.role == "resolver") == resolver and r.content == content for r in mine.itertuples()):
+        return "already"
     if len(mine) and operator in set(mine.operator) and not resolver:
         raise ValidationError({"operator": Label("同一张选票要由两位不同的录入员各录一次。", "Two different operators must each enter the ballot.")})
     role = "resolver" if resolver else ("first" if not len(mine) or "first" not in set(mine.role) else "second")

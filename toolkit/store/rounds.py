@@ -174,6 +174,13 @@ class RoundsMixin:
             return "unknown"
         return "voided" if row[1] is not None else ("unused" if row[0] is None else "used")
 
+    def ballot_receipt(self, round_id: int, submission_id: str) -> str | None:
+        """The receipt of the ballot stored in this round under ``submission_id``, or None."""
+        b = schema.ballots
+        with self.read() as conn:  # type: ignore[attr-defined]
+            row = conn.execute(select(b.c.receipt).where(b.c.round_id == round_id, b.c.submission_id == submission_id)).first()
+        return row[0] if row else None
+
     @staticmethod
     def _insert_ballot(conn, round_id: int, items: dict[str, int], *, submission_id: str, receipt: str, channel: str, assisted_by: str | None) -> int:
         """Insert a ballot with a random id, its items (random storage order on SQLite), then seal

@@ -13,8 +13,9 @@ import ipywidgets as w
 from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
 from toolkit.markup import escape, yuan
-from toolkit.proposals import new_submission_id
-from toolkit.ui.tablets import error_text, tt
+from toolkit.i18n import text as catalog_text
+from toolkit.proposals import given_submission_id, new_submission_id
+from toolkit.ui.tablets import error_text, store_guard, tt
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -151,7 +152,13 @@ class VotePage:
     Shared tablets: "下一位" after the receipt resets the page at once; after ``idle_seconds``
     without a touch (any widget interaction) the page goes back to the code screen, never in the
     middle of a confirmed submit. The grid-worker field appears only in the assisted mode
-    (a toggle "工作人员协助")."""
+    (a toggle "工作人员协助").
+
+    The submission id lives in the page's address too (``?sid=``, copied there by the Voila
+    template from a hidden marker): a fresh code gets a fresh id, so a reload after a kernel
+    crash that already stored the ballot finds it again — ``received(code, sid)`` gives its
+    receipt when that code is spent — and the voter is told it was received, never asked to vote
+    twice; a new voter on a reloaded tablet never reuses the previous voter's id."""
 
     def __init__(
         self,
@@ -163,14 +170,18 @@ class VotePage:
         district: Any = None,
         idle_seconds: float = 120.0,
         clock: Callable[[], float] = time.monotonic,
+        submission_id: str | None = None,
+        received: Callable[[str, str], str | None] | None = None,
     ) -> None:
         self.settings, self.code_problem, self.cast, self.lang = settings, code_problem, cast, lang
+        self.received = received
         self.idle_seconds, self.clock = idle_seconds, clock
         self.last_touch = clock()
         self.submitting = False
         self.resets = 0
         self.code: str | None = None
-        self.submission_id = new_submission_id()
+        self.sid_marker = w.HTML()
+        self._set_sid(given_submission_id(submission_id) or new_submission_id())
         self.code_box = w.Text(placeholder=_t(lang, "vote_code_ph"), continuous_update=False, layout=w.Layout(width="360px"))
         self.code_box.observe(lambda _c: self.touch(), names=["value"])
         self.start = w.Button(description=_t(lang, "vote_start"), button_style="primary", layout=w.Layout(width="auto", min_width="200px", height="auto", min_height="52px"))
@@ -218,7 +229,7 @@ class VotePage:
         self.next_button.add_class("linli-next-voter")
         self.next_button.on_click(lambda _b: self.next_voter())
         self.receipt_box = w.VBox([self.receipt, self.next_button])
-        self.root = w.VBox([heading, self.login, self.ballot, self.review_box, self.receipt_box])
+        self.root = w.VBox([heading, self.login, self.ballot, self.review_box, self.receipt_box, self.sid_marker])
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
         self.root.add_class("linli-vote")
@@ -227,6 +238,12 @@ class VotePage:
         self._show("login")
         self._show_assisted()
         self._update()
+
+    def _set_sid(self, sid: str) -> None:
+        """This page's submission id, mirrored into a hidden marker the template copies into the
+        address bar (``?sid=``)."""
+        self.submission_id = sid
+        self.sid_marker.value = f'<span class="linli-sid" data-sid="{escape(sid)}" hidden></span>'
 
     def touch(self) -> None:
         """A person did something: the idle clock starts again."""
@@ -249,13 +266,20 @@ class VotePage:
         text = label.get(self.lang) if isinstance(label, Label) else label
         box.value = f'<div class="linli-error">{escape(text)}</div>' if text else ""
 
+    @store_guard("code_error", False)
     def enter_code(self, text: str) -> bool:
         self.touch()
         problem = self.code_problem(text)
         if problem is not None:
+            receipt = self.received(text, self.submission_id) if self.received is not None else None
+            if receipt is not None:  # a reload after this page's ballot was stored: say so, never a "code used" error
+                self._err(self.code_error, "")
+                self._show_receipt(receipt, again=True)
+                return False
             self._err(self.code_error, problem)
             return False
         self.code = text
+        self._set_sid(new_submission_id())  # this code's ballot gets its own id (also after a reload)
         self._err(self.code_error, "")
         self._show("ballot")
         return True
@@ -326,6 +350,7 @@ class VotePage:
         self._show("review")
         return True
 
+    @store_guard("confirm_error", False)
     def confirm(self) -> bool:
         self.touch()
         if self.code is None or self.submitting:
@@ -337,7 +362,7 @@ class VotePage:
             data = {**data, "assisted": True}
         self.submitting = True
         try:
-            receipt, _created = self.cast(self.code, data, self.submission_id, assisted_by)
+            receipt, created = self.cast(self.code, data, self.submission_id, assisted_by)
         except ValidationError as exc:
             self._err(self.confirm_error, next(iter(exc.errors.values())))
             return False
@@ -347,13 +372,20 @@ class VotePage:
         finally:
             self.submitting = False
             self.touch()
+        self._err(self.confirm_error, "")
+        self._show_receipt(receipt, again=not created)
+        return True
+
+    def _show_receipt(self, receipt: str, *, again: bool = False) -> None:
+        """The receipt screen; ``again`` when the ballot had been stored before (a resubmission
+        after a reload or a lost reply): it was received once and counts once."""
+        note = f'<div class="linli-hint" id="linli-vote-again">{escape(catalog_text("trust.vote_received", self.lang))}</div>' if again else ""
         self.receipt.value = (
             f'<div class="linli-receipt-box"><div class="linli-title">{escape(_t(self.lang, "vote_done"))}</div>'
-            f'<div class="linli-receipt" id="linli-vote-receipt">{escape(receipt)}</div>'
+            f'<div class="linli-receipt" id="linli-vote-receipt">{escape(receipt)}</div>{note}'
             f'<div class="linli-hint">{escape(_t(self.lang, "vote_done_note"))}</div></div>'
         )
         self._show("receipt")
-        return True
 
     def next_voter(self) -> None:
         """Back to the code screen with nothing of the previous voter left: code, picks, assisted
@@ -365,7 +397,7 @@ class VotePage:
         self.assisted.value = ""
         for box in (self.code_error, self.error, self.confirm_error, self.summary, self.receipt):
             box.value = ""
-        self.submission_id = new_submission_id()
+        self._set_sid(new_submission_id())
         self.resets += 1
         self._show("login")
         self._update()

@@ -11,6 +11,7 @@ import ipywidgets as w
 from toolkit.errors import LinliError
 from toolkit.markup import escape
 from toolkit.ui.loop_texts import text
+from toolkit.ui.tablets import store_guard, store_text
 
 CHANNELS = ("slip", "wechat", "in_person", "phone")
 
@@ -79,6 +80,7 @@ class FeedbackDesk:
             + "</div>"
         )
 
+    @store_guard("message", 0)
     def mark_delivered(self, ids: list[int]) -> int:
         from toolkit.store.feedback import mark_delivered
 
@@ -92,7 +94,7 @@ class FeedbackDesk:
         try:
             n = mark_delivered(self.store, ids, by=by[:120], channel=self.channel.value if self.channel.value in CHANNELS else "slip")
         except LinliError as exc:
-            self.message.value = f'<div class="linli-error">{escape(exc)}</div>'
+            self.message.value = f'<div class="linli-error">{escape(store_text(exc, self.lang) or exc)}</div>'
             return 0
         self.refresh()
         self.message.value = f'<div class="linli-ok" id="linli-marked">{escape(self.t("feedback.marked", n=n))}</div>'

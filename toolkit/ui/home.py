@@ -14,6 +14,7 @@ import ipywidgets as w
 from toolkit.i18n import text
 from toolkit.markup import escape
 from toolkit.ui.nav import href
+from toolkit.ui.tablets import store_guard, store_text
 
 if TYPE_CHECKING:
     from toolkit.store import Store
@@ -151,6 +152,7 @@ class PanelForm:
         self.form.layout.display = "flex"
         self.codes.value = ""
 
+    @store_guard("message")
     def create(self) -> int | None:
         from toolkit.errors import LinliError
         from toolkit.panels import create_panel_in, panel_problems
@@ -164,7 +166,7 @@ class PanelForm:
         try:
             panel_id, codes = create_panel_in(self.store, self.name.value, self.rubric.value, ids, reviewers)
         except LinliError as exc:  # the database refused (e.g. a rule it checks again)
-            self.message.value = f'<div class="linli-error">{escape(exc)}</div>'
+            self.message.value = f'<div class="linli-error">{escape(store_text(exc, self.lang) or exc)}</div>'
             return None
         self.message.value = ""
         self.form.layout.display = "none"

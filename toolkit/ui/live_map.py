@@ -123,7 +123,7 @@ class LiveMap(LivePoller):
             for layer in self.deltas:
                 self.map.remove(layer)
             self.deltas = []
-            self.layer.data = collection
+            self.layer.data = maps.styled_proposals(collection)
             self.sent_features += len(collection["features"])
         elif new:
             delta = maps.proposals_layer({"type": "FeatureCollection", "features": [json.loads(now[pid]) for pid in new]})

@@ -10,12 +10,13 @@ from typing import Any
 
 import ipywidgets as w
 
-from toolkit.errors import LinliError
+from toolkit.errors import LinliError, StoreUnavailable
 from toolkit.feedback import Attempts
 from toolkit.markup import escape
 from toolkit.ui.feedback import data_link
 from toolkit.ui.loop_texts import text
 from toolkit.ui.projects import error_text
+from toolkit.ui.tablets import store_guard
 
 KIND_KEYS = ("screening", "round", "plan", "acceptance")
 
@@ -105,6 +106,7 @@ class NoticePage:
         p = project(self.store, int(key))
         return photo_html([f for f in p["files"] if f["kind"] == "photo"], self.files_dir, self.lang) if p else ""
 
+    @store_guard("message", False)
     def raise_objection(self) -> bool:
         from toolkit.services.notices import raise_objection
 
@@ -166,6 +168,7 @@ class NoticesDesk:
     def t(self, key: str, **kw: object) -> str:
         return text(key, self.lang, **kw)
 
+    @store_guard("message", False)
     def _run(self, action) -> bool:
         try:
             action()
@@ -208,7 +211,7 @@ class NoticesDesk:
             fn = {"round": svc.publish_round, "plan": svc.publish_plan, "acceptance": svc.publish_acceptance}[self.kind.value]
             try:
                 result.append(fn(self.store, int(subject), **kw))
-            except ValidationError:
+            except (ValidationError, StoreUnavailable):
                 raise
             except LinliError:  # the store has no round / plan / project with that id
                 raise ValidationError({"subject": Label(f"没有编号为 {subject} 的记录", f"there is no record {subject}")}) from None

@@ -235,6 +235,8 @@ def vote_page(db: str | None = None) -> w.Widget:
         lang=lang,
         district=load_district(settings.geodata),
         idle_seconds=settings.tablet_reset_seconds,
+        submission_id=_query("sid"),
+        received=lambda code, sid: voting.received(store, rid, code, sid),
     )
     code = _query("code")
     if code:  # opened from the QR code on a code sheet

@@ -13,7 +13,7 @@ from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
 from toolkit.markup import escape, yuan
 from toolkit.rounds.plan import Plan, PlanLine, check_balance, diff, remove_line, set_line, set_terms
-from toolkit.ui.tablets import error_text, tt
+from toolkit.ui.tablets import error_text, store_guard, tt
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -114,6 +114,7 @@ class PlanDesk:
         self.editor.layout.display = "none" if final else "flex"
         self.show()
 
+    @store_guard("message")
     def create(self, name: str, rounds: int) -> int:
         self.plan_id = self.store.create_plan(name.strip() or "共有资金收支计划", rounds)
         self.load()
@@ -161,6 +162,7 @@ class PlanDesk:
     def set_terms(self) -> bool:
         return self._apply(lambda p: set_terms(p, reserve_share=Fraction(self.reserve.value, 100), carry_over_fen=self.carry.value * 100))
 
+    @store_guard("message", False)
     def propose(self) -> bool:
         from toolkit.planning import propose_version
 
@@ -178,6 +180,7 @@ class PlanDesk:
             self.changes.value = f'<div id="linli-plan-diff"><b>{escape(_t(self.lang, "changes"))}</b><ul>{body}</ul></div>'
         return True
 
+    @store_guard("message", False)
     def comment(self) -> bool:
         from toolkit.planning import add_comment
 
@@ -195,6 +198,7 @@ class PlanDesk:
         name = self.store.plan_record(self.plan_id)["name"] if self.plan_id is not None else ""
         self.dialog.ask(tt("tablets.plan.freeze_ask", self.lang, name=name))
 
+    @store_guard("message", False)
     def freeze(self) -> bool:
         from toolkit.planning import finalise
 

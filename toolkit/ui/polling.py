@@ -22,13 +22,16 @@ class LivePoller:
     max_seconds: float
     status: w.HTML
     paused_text: str = ""
+    _stale: bool = False  # the last refresh met a locked or unreachable database: try again next poll
 
     def refresh(self) -> None:  # pragma: no cover - provided by the page
         raise NotImplementedError
 
     def tick(self) -> bool:
-        """One poll: refresh only if the store changed. Returns whether it refreshed."""
-        if self.changed():
+        """One poll: refresh only if the store changed (or the last refresh could not read it).
+        Returns whether it refreshed."""
+        if self.changed() or self._stale:
+            self._stale = False
             self.refresh()
             return True
         return False
@@ -39,8 +42,10 @@ class LivePoller:
             try:
                 self.tick()
             except Exception as exc:  # the page's error boundary: say it in the page's words, keep polling
+                from toolkit.errors import StoreUnavailable
                 from toolkit.ui.tablets import error_text
 
+                self._stale = isinstance(exc, StoreUnavailable)
                 self.status.value = f'<div class="linli-error">{escape(error_text(exc, getattr(self, "lang", "zh")))}</div>'
             await asyncio.sleep(self.poll_seconds)
         if self.paused_text:

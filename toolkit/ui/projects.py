@@ -15,12 +15,13 @@ from toolkit.errors import LinliError, ValidationError
 from toolkit.markup import escape, yuan
 from toolkit.projects import STATE_COLOURS, STATE_LABELS, STATES, yuan_to_fen
 from toolkit.ui.loop_texts import text
+from toolkit.ui.tablets import store_guard, store_text
 
 
 def error_text(exc: Exception, lang: str) -> str:
     if isinstance(exc, ValidationError):
         return "；".join(v.get(lang) if hasattr(v, "get") else str(v) for v in exc.errors.values())
-    return str(exc)
+    return store_text(exc, lang) or str(exc)
 
 
 def projects_geojson(frame) -> dict:
@@ -98,6 +99,7 @@ class ProjectsDesk:
         b.on_click(lambda _b: self._run(action))
         return b
 
+    @store_guard("message", False)
     def _run(self, action) -> bool:
         if self.pick.value is None and action not in (self.apply_bulk,):
             self.message.value = f'<div class="linli-error">{escape(self.t("projects.none_picked"))}</div>'
@@ -213,6 +215,7 @@ class ProjectsDesk:
         self._run(act)
         self.upload.value = ()
 
+    @store_guard("message")
     def apply_bulk(self) -> None:
         from toolkit.services.projects import bulk_update
 

@@ -8,7 +8,6 @@ drive it in-process; the same class runs in Voila.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ from toolkit.errors import LinliError, StoreUnavailable, ValidationError
 from toolkit.i18n import text
 from toolkit.labels import Label
 from toolkit.markup import escape
-from toolkit.proposals import Draft, new_submission_id
+from toolkit.proposals import Draft, given_submission_id, new_submission_id
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -59,8 +58,7 @@ class ProposeForm:
         # The submission id lives in the page's address too (?sid=..., written there by the Voila
         # template from the marker below): a reload after a kernel crash sends the same id again,
         # so the store returns the first record instead of a duplicate.
-        given = submission_id if isinstance(submission_id, str) and re.fullmatch(r"[A-Za-z0-9_-]{8,64}", submission_id) else None
-        self.submission_id = given or new_submission_id()
+        self.submission_id = given_submission_id(submission_id) or new_submission_id()
         self.sid_marker = w.HTML()
         self.vertices: list[tuple[float, float]] = []  # (lat, lon) taps
         self.errors: dict[str, w.HTML] = {f: _error_html() for f in FIELDS}

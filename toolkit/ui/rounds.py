@@ -17,7 +17,7 @@ from toolkit.markup import escape, yuan
 from toolkit.text import clean_line
 from toolkit.ui.ballot import BallotEditor
 from toolkit.ui.polling import LivePoller
-from toolkit.ui.tablets import error_text, field_name, tt
+from toolkit.ui.tablets import error_text, field_name, store_guard, store_text, tt
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _data_link(text: str | bytes, name: str, mime: str, label: str, element_id: 
 def _error_text(lang: str, exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "；".join(f"{k}: {v.get(lang) if isinstance(v, Label) else v}" for k, v in exc.errors.items())
-    return str(exc)
+    return store_text(exc, lang) or str(exc)
 
 
 def _reasons(r) -> str:
@@ -172,6 +172,7 @@ class RoundDesk:
     def _error(self, message: str) -> None:
         self.message.value = f'<div class="linli-error" id="linli-desk-error">{escape(message)}</div>'
 
+    @store_guard("message")
     def create(self) -> int | None:
         from toolkit.i18n import text
         from toolkit.voting import create_round
@@ -186,7 +187,7 @@ class RoundDesk:
             self._error("；".join(v.get(self.lang) if isinstance(v, Label) else str(v) for v in exc.errors.values()))
             return None
         except LinliError as exc:
-            self._error(str(exc))
+            self._error(_error_text(self.lang, exc))
             return None
         self.message.value = ""
         self.show_round(rid)
@@ -219,6 +220,7 @@ class RoundDesk:
         self.households.layout.display = "flex" if r["voter_unit"] == "household" else "none"
         self.setup.layout.display = "none"
 
+    @store_guard("codes_link", [])
     def make_codes(self) -> list[str]:
         from toolkit.rounds import normalise_code
         from toolkit.rounds.sheets import render_code_sheet
@@ -242,6 +244,7 @@ class RoundDesk:
         self.show_round(self.round_id)  # the status line counts the codes issued
         return codes
 
+    @store_guard("void_message")
     def void_reprint(self) -> str | None:
         """Void the code named in the box (a household, or the code itself in a code round); a
         household gets a new code at once (a one-slip sheet). Returns the new code, if any."""
@@ -279,6 +282,7 @@ class RoundDesk:
             return None
         return f"{self.public_url}/voila/render/vote.ipynb?round={self.round_id}&code={{code}}"
 
+    @store_guard("message")
     def set_status(self, status: str) -> None:
         """Open (only once codes are issued) or close (after the confirmation dialog) voting."""
         from toolkit.i18n import text
@@ -294,7 +298,7 @@ class RoundDesk:
             else:
                 self.store.set_round_status(self.round_id, status)
         except LinliError as exc:
-            self._error(text("nav.desk.no_codes", self.lang) if "no voting codes" in str(exc) else str(exc))
+            self._error(text("nav.desk.no_codes", self.lang) if "no voting codes" in str(exc) else _error_text(self.lang, exc))
         self.show_round(self.round_id)
 
 
@@ -452,6 +456,7 @@ class PaperDesk:
         self.root.add_class(f"linli-lang-{lang}")
         self.show_state()
 
+    @store_guard("message", False)
     def enter(self) -> bool:
         from toolkit.voting import count_paper, enter_paper
 
@@ -461,8 +466,9 @@ class PaperDesk:
         except (LinliError, ValidationError) as exc:
             self.message.value = f'<div class="linli-error">{escape(error_text(exc, self.lang))}</div>'
             return False
-        role_text = tt(f"tablets.paper.role_{role}", self.lang)
-        self.message.value = f'<div class="linli-hint" id="linli-paper-saved">{escape(tt("tablets.paper.saved", self.lang, role=role_text))}</div>'
+        saved = text("trust.paper_already", self.lang, serial=self.serial.value.strip()) if role == "already" else \
+            tt("tablets.paper.saved", self.lang, role=tt(f"tablets.paper.role_{role}", self.lang))
+        self.message.value = f'<div class="linli-hint" id="linli-paper-saved" data-role="{escape(role)}">{escape(saved)}</div>'
         self.editor.reset()
         self.resolver.value = False
         self.show_state()

@@ -20,7 +20,7 @@ from toolkit.errors import LinliError
 from toolkit.markup import escape, yuan
 from toolkit.proposals import new_submission_id
 from toolkit.ui.polling import LivePoller
-from toolkit.ui.tablets import error_text, tt
+from toolkit.ui.tablets import error_text, store_guard, tt
 from toolkit.ui.texts import T
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ class ScoringForm:
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
 
+    @store_guard("message", False)
     def sign_in(self, code: str) -> bool:
         reviewer = self.find_reviewer(code)
         if reviewer is None:
@@ -193,6 +194,7 @@ class ScoringForm:
         self.progress.value = f'<div class="linli-hint" id="linli-progress">{escape(text)}</div>'
         self._show_details(pid)
 
+    @store_guard("message", False)
     def submit(self) -> bool:
         """Check the sheet in Python (a project of this panel chosen, every criterion scored,
         inside the scale) and store it once; the database checks the same."""

@@ -14,7 +14,7 @@ import ipywidgets as w
 from toolkit.errors import LinliError, ScreeningConflict
 from toolkit.i18n import text
 from toolkit.markup import escape, yuan
-from toolkit.ui.tablets import error_text, tt
+from toolkit.ui.tablets import error_text, store_guard, tt
 from toolkit.text import clean_line
 from toolkit.ui.texts import T
 
@@ -213,6 +213,7 @@ class ScreeningDesk:
         self.dialog.ask(tt(key, self.lang, title=self.current["title"], kind=kind_label))
         return True
 
+    @store_guard("message", False)
     def decide(self) -> bool:
         """Record the chosen kind for the current proposal, then show the next one."""
         from toolkit.store import screening_corrections
@@ -260,6 +261,7 @@ class ScreeningDesk:
         self.undo_button.description = tt("tablets.screening.undo", self.lang, title=self.last[2])
         self.undo_button.layout.display = "flex"
 
+    @store_guard("message", False)
     def undo(self) -> bool:
         """Undo the last decision confirmed on this page: a correction in the store (the
         superseded decision kept, audited), then that proposal is shown again to decide anew."""

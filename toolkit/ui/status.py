@@ -19,6 +19,7 @@ from toolkit.feedback import Attempts
 from toolkit.labels import Label
 from toolkit.markup import escape, yuan
 from toolkit.ui.loop_texts import text
+from toolkit.ui.tablets import store_guard, store_text
 
 
 def step_html(step: Any, lang: str) -> str:
@@ -93,7 +94,7 @@ class StatusPage:
         try:
             status = self.lookup(code or "")
         except LinliError as exc:
-            self._error(str(exc))
+            self._error(store_text(exc, self.lang) or str(exc))
             return False
         if status is None:
             self.attempts.failed()
@@ -123,6 +124,7 @@ class StatusPage:
         self.rate_prompt.value = f'<div class="linli-hint">{escape(self.t("status.rate_prompt"))}</div>'
         self.rating.layout.display = "flex" if status.can_rate else "none"
 
+    @store_guard("message", False)
     def rate(self, n: int) -> bool:
         if self.code is None:
             return False
@@ -130,7 +132,7 @@ class StatusPage:
             self.rate_cb(self.code, n)
         except LinliError as exc:
             errors = getattr(exc, "errors", None)
-            msg = next(iter(errors.values())) if errors else Label(str(exc), str(exc))
+            msg = next(iter(errors.values())) if errors else Label(store_text(exc, "zh") or str(exc), store_text(exc, "en") or str(exc))
             self.message.value = f'<div class="linli-error">{escape(msg.get(self.lang) if isinstance(msg, Label) else msg)}</div>'
             return False
         self.message.value = f'<div class="linli-ok" id="linli-rate-thanks">{escape(self.t("status.rate_thanks"))}</div>'

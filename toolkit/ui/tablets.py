@@ -5,11 +5,15 @@ raw database message."""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
-from toolkit.errors import LinliError, StoreError, ValidationError
+from toolkit.errors import LinliError, StoreError, StoreUnavailable, ValidationError
 from toolkit.i18n import MissingText, text
 from toolkit.labels import Label
+from toolkit.markup import escape
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,10 @@ def field_name(field: str, lang: str) -> str:
 
 def error_text(exc: BaseException, lang: str) -> str:
     """What to show a person for an error: field messages with translated field names, a store
-    refusal by its key, anything else as the generic 'could not save' text (and logged)."""
+    refusal by its key, a database that cannot be used (locked, read-only, unreachable) as what
+    to do, anything else as the generic 'could not save' text (and logged)."""
+    if isinstance(exc, StoreUnavailable):
+        return store_text(exc, lang)
     if isinstance(exc, ValidationError):
         parts = []
         for k, v in exc.errors.items():
@@ -49,6 +56,43 @@ def error_text(exc: BaseException, lang: str) -> str:
             pass
     log.warning("error shown as a generic message: %s", exc)
     return tt("tablets.error.generic", lang) if isinstance(exc, LinliError) else tt("tablets.error.unexpected", lang)
+
+
+def store_text(exc: BaseException, lang: str) -> str | None:
+    """The words for a database that is locked, read-only or unreachable (nothing was saved, what
+    to do, what was typed is still there); None for any other error."""
+    if isinstance(exc, StoreUnavailable):
+        return text(f"trust.store_{exc.reason}", lang)
+    return None
+
+
+def store_guard(box: str, failed: Any = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator for a page's write handler (a method of a page object with ``lang``): when the
+    database is locked past its wait, read-only or unreachable anywhere in the handler, the
+    page's own message box (``self.<box>``, an HTML widget) says so in the page's language and
+    the handler returns ``failed``. The store's transaction rolled back (no half record) and the
+    handler changed no input before the write, so what was typed is still there; pressing the
+    button again retries (and clears this message first).
+
+    The same words reach handlers that catch store errors themselves through
+    :func:`error_text` / :func:`store_text`; the load-time counterpart is
+    ``toolkit.ui.pages._store_boundary``."""
+
+    def wrap(handler: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(handler)
+        def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+            shown = getattr(self, box)
+            if any(escape(text(f"trust.store_{r}", self.lang)) in shown.value for r in ("busy", "readonly", "down")):
+                shown.value = ""  # this try replaces the last one's store message
+            try:
+                return handler(self, *args, **kwargs)
+            except StoreUnavailable as exc:
+                getattr(self, box).value = f'<div class="linli-error" id="linli-store-error">{escape(store_text(exc, self.lang))}</div>'
+                return failed
+
+        return guarded
+
+    return wrap
 
 
 def map_legend(lang: str, *extra: tuple[str, str, str]) -> tuple[str, list[tuple[str, str, str]]]:
