@@ -32,8 +32,8 @@ PAGES = {
 }
 
 
-def open_round(db: str) -> None:
-    """An open knapsack round over eight demo proposals, as the vote page needs."""
+def open_round(db: str) -> tuple[int, str]:
+    """An open knapsack round over eight demo proposals, as the vote page needs: (round id, a code)."""
     import pandas as pd
 
     from toolkit.labels import Label
@@ -49,8 +49,9 @@ def open_round(db: str) -> None:
         for r in frame.itertuples()
     )
     rid = create_round(store, RoundSettings("bench", Label("基准投票", "Benchmark vote"), projects, (Fund("f", Label("保障资金", "Fund"), 300_000_00),), Knapsack()), scrypt_n=2**8)
-    issue_codes(store, rid, 5)
+    codes = issue_codes(store, rid, 5)
     store.set_round_status(rid, "open")
+    return rid, codes[0]
 
 
 def _visit(ctx, servers, page_name: str) -> tuple[float, float, int, int]:

@@ -42,7 +42,7 @@ def _store_boundary(factory):
 
 
 def _panel_rubric(panel: dict):
-    from toolkit.scoring import load_rubric
+    from toolkit.scoring.rubric import load_rubric  # not the package: its aggregation imports pandas
 
     return load_rubric(panel["rubric"])
 
