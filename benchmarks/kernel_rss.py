@@ -76,7 +76,7 @@ def measure(server: RunningServer, page: str, query: str) -> tuple[float, float,
     (RSS MB, USS MB, seconds) of the kernel it started, which is then ended."""
     before = set(kernels(server))
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    url = server.base + "/" + (f"?token={server.server.token}" if server.server.token else "") if page == "home" else server.url(page, query=query)
+    url = server.url(page, query=query)  # home too: the server root only sends the browser on to home.ipynb
     t0 = time.perf_counter()
     with opener.open(url, timeout=300) as response:
         response.read()
