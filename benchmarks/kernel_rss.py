@@ -15,12 +15,10 @@ kernel is found among the server's children, its ``/proc/<pid>/status`` (VmRSS) 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import http.cookiejar
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,11 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from page_load import open_round  # noqa: E402
-from tests.browser.harness import STAFF_TOKEN, RunningServer, free_port, kernels  # noqa: E402
+from page_load import Baseline, checkout_servers, open_round  # noqa: E402
+from tests.browser.harness import RunningServer, kernels  # noqa: E402
 from toolkit.demo import build_demo_database  # noqa: E402
-from toolkit.serve import voila_server  # noqa: E402
-from toolkit.settings import load_settings  # noqa: E402
 
 RESIDENT = ("home", "propose", "vote", "scoring", "status", "notice")
 STAFF = ("home", "live-map", "screening", "results", "round-desk")
@@ -47,28 +43,6 @@ def memory_mb(pid: int) -> tuple[float, float]:
     uss = sum(int(line.split()[1]) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
               if line.startswith(("Private_Clean:", "Private_Dirty:")))
     return rss / 1024, uss / 1024
-
-
-def servers_for(checkout: Path, db: str, workdir: Path, side: str) -> dict[str, RunningServer]:
-    """Both audiences' servers running ``checkout``'s toolkit, notebooks and template."""
-    settings = dataclasses.replace(load_settings(), db=db, staff_token=STAFF_TOKEN, staff_password_hash=None, pool_size=0,
-                                   var_dir=workdir, host="127.0.0.1", max_kernels=0, max_kernels_per_client=0)
-    running = {}
-    for audience in ("resident", "staff"):
-        srv = voila_server(audience, settings, port=free_port())
-        if checkout != ROOT:
-            def swap(text: str) -> str:  # the notebooks and the template; the same Python and packages
-                for folder in ("notebooks", "templates"):
-                    text = text.replace(str(ROOT / folder), str(checkout / folder))
-                return text
-
-            env = {k: swap(v) for k, v in srv.env.items()}
-            env["PYTHONPATH"] = str(checkout)
-            srv = dataclasses.replace(srv, command=[swap(c) for c in srv.command], env=env)
-        running[audience] = RunningServer(srv, workdir / f"{side}-{audience}.log")
-    for r in running.values():
-        r.wait_ready()
-    return running
 
 
 def measure(server: RunningServer, page: str, query: str) -> tuple[float, float, float]:
@@ -98,10 +72,8 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        base = tmp_path / "base"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(base), args.base], check=True)
         sides: dict[str, dict[str, RunningServer]] = {}
-        try:
+        with Baseline(args.base, tmp_path / "base") as base:
             db = str(tmp_path / "db" / "linli.sqlite")
             Path(db).parent.mkdir()
             build_demo_database(db, loop=True)
@@ -111,21 +83,24 @@ def main() -> None:
             receipt = open_store(db).proposals_frame().receipt_code.iloc[0]
             queries = {"vote": f"round={rid}&code={code}", "status": f"code={receipt}", "notice": "notice=1", "results": f"round={rid}"}
             load_before = os.getloadavg()
-            sides = {"baseline": servers_for(base, db, tmp_path, "baseline"), "new": servers_for(ROOT, db, tmp_path, "new")}
-            pages = [("resident", p) for p in RESIDENT] + [("staff", p) for p in STAFF]
-            results: dict[tuple[str, str, str], list] = {}
-            for audience, page in pages:  # one warm-up each (disk cache), then alternate sides
-                for side in sides:
-                    measure(sides[side][audience], page, queries.get(page, ""))
-                for _ in range(args.runs):
+            # measured kernels are ended with SIGTERM: no automatic restart of them
+            extra = ("--KernelManager.autorestart=False",)
+            sides = {"baseline": checkout_servers(base, db, tmp_path, "baseline", extra=extra),
+                     "new": checkout_servers(ROOT, db, tmp_path, "new", extra=extra)}
+            try:
+                pages = [("resident", p) for p in RESIDENT] + [("staff", p) for p in STAFF]
+                results: dict[tuple[str, str, str], list] = {}
+                for audience, page in pages:  # one warm-up each (disk cache), then alternate sides
                     for side in sides:
-                        results.setdefault((side, audience, page), []).append(measure(sides[side][audience], page, queries.get(page, "")))
-            load_after = os.getloadavg()
-        finally:
-            for running in sides.values():
-                for s in running.values():
-                    s.stop()
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False)
+                        measure(sides[side][audience], page, queries.get(page, ""))
+                    for _ in range(args.runs):
+                        for side in sides:
+                            results.setdefault((side, audience, page), []).append(measure(sides[side][audience], page, queries.get(page, "")))
+                load_after = os.getloadavg()
+            finally:
+                for running in sides.values():
+                    for s in running.values():
+                        s.stop()
     print(f"\nKernel memory per page (MB, median of {args.runs}; RSS = resident set, USS = unique to the kernel), "
           f"baseline {args.base} vs this checkout; {os.cpu_count()} cores, load average {load_before[0]:.1f} before, "
           f"{load_after[0]:.1f} after")

@@ -1,6 +1,7 @@
 """Reference geography: streets (街道) → communities (社区) → compounds (小区/院落).
 
-The only module that uses geopandas and shapely. :func:`load_district` reads three polygon layers
+The only module that uses geopandas (shapely too: with :mod:`toolkit.outlines`, which answers where a
+point lies for both, so resident pages need no geopandas). :func:`load_district` reads three polygon layers
 from a folder (GeoJSON, Shapefile or single-layer GeoPackage files named streets/communities/
 compounds) or from one GeoPackage with layers of those names, checks them, reprojects them to
 WGS-84 (EPSG:4326) and returns a :class:`District`. Every problem raises
