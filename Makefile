@@ -59,6 +59,7 @@ screenshots: install test-deps
 
 benchmarks: install test-deps
 	$(PY) benchmarks/page_load.py
+	$(PY) benchmarks/kernel_rss.py
 	$(PY) benchmarks/round_close.py
 
 clean:

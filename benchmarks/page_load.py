@@ -1,9 +1,14 @@
-"""Page load: request → widgets usable, for both pages, in headless chromium against real
-Voila servers, without and with preheated kernels, and bytes on the wire with and without the
-server's gzip (first visit, and a second visit with the browser cache warm). Prints a table and
-the machine's load average; asserts nothing.
+"""Page load: request → widgets usable, in headless chromium against real Voila servers.
 
-    .venv/bin/python benchmarks/page_load.py [--runs 5]
+    .venv/bin/python benchmarks/page_load.py [--runs 5] [--before 50123e6]
+
+First, before vs after side by side: propose and vote, on demand and preheated (LINLI_POOL_SIZE=1),
+served once from a ``git worktree`` of ``--before`` (its toolkit, notebooks and template; same
+Python packages) and once from this checkout, visits alternating between the two; medians of
+``--runs`` after one warm-up, the ratio, the load average. ``--before none`` skips it.
+Then this checkout alone: propose, live-map and vote, without and with preheated kernels, and bytes
+on the wire with and without the server's gzip (first visit, and a second visit with the browser
+cache warm). Prints tables and the machine's load average; asserts nothing.
 
 "Usable" means: propose — the submit button and the compound outlines are on screen;
 live-map — the proposal count is on screen; vote (the ballot page) — the code box and its
@@ -13,16 +18,19 @@ button are on screen. Demo database with 240 proposals and an open 8-project rou
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from tests.browser.harness import launch_browser, offline_context, start_servers  # noqa: E402
+from tests.browser.harness import STAFF_TOKEN, RunningServer, free_port, launch_browser, offline_context, start_servers  # noqa: E402
 from toolkit.demo import build_demo_database  # noqa: E402
 
 PAGES = {
@@ -32,8 +40,8 @@ PAGES = {
 }
 
 
-def open_round(db: str) -> None:
-    """An open knapsack round over eight demo proposals, as the vote page needs."""
+def open_round(db: str) -> tuple[int, str]:
+    """An open knapsack round over eight demo proposals, as the vote page needs: (round id, a code)."""
     import pandas as pd
 
     from toolkit.labels import Label
@@ -49,8 +57,9 @@ def open_round(db: str) -> None:
         for r in frame.itertuples()
     )
     rid = create_round(store, RoundSettings("bench", Label("基准投票", "Benchmark vote"), projects, (Fund("f", Label("保障资金", "Fund"), 300_000_00),), Knapsack()), scrypt_n=2**8)
-    issue_codes(store, rid, 5)
+    codes = issue_codes(store, rid, 5)
     store.set_round_status(rid, "open")
+    return rid, codes[0]
 
 
 def _visit(ctx, servers, page_name: str) -> tuple[float, float, int, int]:
@@ -123,10 +132,102 @@ def run(pool_size: int, runs: int, db: str, workdir: Path, *, gzip: bool = True)
 CONFIGS = {"on demand": (0, True), "preheated": (1, True), "no gzip": (0, False)}
 
 
+def checkout_servers(checkout: Path, db: str, workdir: Path, side: str, *, pool_size: int = 0,
+                     extra: tuple[str, ...] = ()) -> dict[str, RunningServer]:
+    """Both audiences' servers running ``checkout``'s toolkit, notebooks and template (``PYTHONPATH``
+    points at it; the Python and its packages are this checkout's)."""
+    from toolkit.serve import voila_server
+    from toolkit.settings import load_settings
+
+    settings = dataclasses.replace(load_settings(), db=db, staff_token=STAFF_TOKEN, staff_password_hash=None, pool_size=pool_size,
+                                   var_dir=workdir, host="127.0.0.1", max_kernels=0, max_kernels_per_client=0)
+
+    def swap(text: str) -> str:
+        for folder in ("notebooks", "templates"):
+            text = text.replace(str(ROOT / folder), str(checkout / folder))
+        return text
+
+    running = {}
+    for audience in ("resident", "staff"):
+        srv = voila_server(audience, settings, port=free_port(), extra=extra)
+        if Path(checkout).resolve() != ROOT:
+            env = {k: swap(v) for k, v in srv.env.items()}
+            env["PYTHONPATH"] = str(checkout)
+            srv = dataclasses.replace(srv, command=[swap(c) for c in srv.command], env=env)
+        running[audience] = RunningServer(srv, workdir / f"{side}-{audience}-{pool_size}.log")
+    for r in running.values():
+        r.wait_ready()
+    return running
+
+
+class Baseline:
+    """A ``git worktree`` of ``commit`` in ``folder`` while in use."""
+
+    def __init__(self, commit: str, folder: Path) -> None:
+        self.commit, self.path = commit, Path(folder)
+
+    def __enter__(self) -> Path:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(self.path), self.commit], check=True)
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(self.path)], check=False)
+
+
+def before_after(commit: str, runs: int, db: str, workdir: Path) -> None:
+    """Propose and vote, on demand and preheated, ``commit`` vs this checkout, visits alternating."""
+    from playwright.sync_api import sync_playwright
+
+    pages = ("propose", "vote")
+    usable: dict[tuple[str, str, str], list[float]] = {}
+    load_before = os.getloadavg()
+    with Baseline(commit, workdir / "before") as before:
+        for kind, pool in (("on demand", 0), ("preheated", 1)):
+            sides = {}
+            try:
+                sides = {"before": checkout_servers(before, db, workdir, "before", pool_size=pool),
+                         "after": checkout_servers(ROOT, db, workdir, "after", pool_size=pool)}
+                with sync_playwright() as pw:
+                    browser = launch_browser(pw)
+                    for name in pages:
+                        for side in sides:
+                            measure(browser, sides[side], name)  # warm-up
+                    for _ in range(runs):
+                        for name in pages:
+                            for side in sides:
+                                if pool:
+                                    time.sleep(8)  # let the pool refill, as between two visitors
+                                usable.setdefault((kind, name, side), []).append(measure(browser, sides[side], name)[1])
+                    browser.close()
+            finally:
+                for running in sides.values():
+                    for s in running.values():
+                        s.stop()
+    load_after = os.getloadavg()
+    print(f"\nRequest → usable, before ({commit}) vs after (this checkout), median of {runs} [min–max], seconds; "
+          f"{os.cpu_count()} cores, load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    print(f"{'page':<9} {'server':<10} {'before':>20} {'after':>20} {'before/after':>13}")
+    for name in pages:
+        for kind in ("on demand", "preheated"):
+            b, a = usable[(kind, name, "before")], usable[(kind, name, "after")]
+            print(f"{name:<9} {kind:<10} {statistics.median(b):>7.2f} [{min(b):.2f}–{max(b):.2f}] "
+                  f"{statistics.median(a):>7.2f} [{min(a):.2f}–{max(a):.2f}] {statistics.median(b) / statistics.median(a):>12.2f}×")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--before", default="50123e6", help="commit to compare with (none: skip the comparison)")
+    ap.add_argument("--only-compare", action="store_true", help="stop after the before/after table")
     args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "bench.sqlite")
+        build_demo_database(db)
+        open_round(db)
+        if args.before != "none":
+            before_after(args.before, args.runs, db, Path(tmp))
+        if args.only_compare:
+            return
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.sqlite")

@@ -1,6 +1,7 @@
 """Reference geography: streets (街道) → communities (社区) → compounds (小区/院落).
 
-The only module that uses geopandas and shapely. :func:`load_district` reads three polygon layers
+The only module that uses geopandas (shapely too: with :mod:`toolkit.outlines`, which answers where a
+point lies for both, so resident pages need no geopandas). :func:`load_district` reads three polygon layers
 from a folder (GeoJSON, Shapefile or single-layer GeoPackage files named streets/communities/
 compounds) or from one GeoPackage with layers of those names, checks them, reprojects them to
 WGS-84 (EPSG:4326) and returns a :class:`District`. Every problem raises
@@ -17,7 +18,6 @@ Linli only reads geodata; planners edit the files in QGIS. Nothing here writes t
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -28,18 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from shapely.geometry import shape
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from toolkit.errors import GeodataError
+from toolkit.outlines import DEMO_GEODATA, ENV_VAR, LEVELS, Outlines
 
 if TYPE_CHECKING:  # geopandas is imported lazily: importing toolkit stays fast
     import geopandas as gpd
     import pandas as pd
 
-ENV_VAR = "LINLI_GEODATA"
-DEMO_GEODATA = Path(__file__).resolve().parent.parent / "geodata" / "demo"
-LEVELS = ("streets", "communities", "compounds")
 #: level -> (parent level, column holding the parent id)
 PARENTS = {"communities": ("streets", "street_id"), "compounds": ("communities", "community_id")}
 #: required columns per level (besides geometry); name_en and demo are optional
@@ -72,90 +70,62 @@ class District:
     compounds: gpd.GeoDataFrame
     source: str
     demo: bool
-    _tree: shapely.STRtree = field(init=False, repr=False)
-    _compound_ids: tuple[str, ...] = field(init=False, repr=False)
-    _outline: BaseGeometry = field(init=False, repr=False)
-    _geojson: dict[str, str] = field(init=False, repr=False)
+    _outlines: Outlines = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        geoms = np.asarray(self.compounds.geometry.values, dtype=object)
-        outline = shapely.union_all(np.asarray(self.streets.geometry.values, dtype=object))
-        shapely.prepare(outline)
-        set_ = object.__setattr__
-        set_(self, "_tree", shapely.STRtree(geoms))
-        set_(self, "_compound_ids", tuple(self.compounds["id"]))
-        set_(self, "_outline", outline)
-        set_(self, "_geojson", {level: _feature_collection(getattr(self, level), level) for level in LEVELS})
+        object.__setattr__(self, "_outlines", Outlines.from_features(self._features(), source=self.source))
 
-    # -- where is a point? ------------------------------------------------------------------------
+    def _features(self) -> list[dict]:
+        rows = []
+        for level in LEVELS:
+            frame = getattr(self, level)
+            keys = [k for k in ("id", "name", "name_en", "street_id", "community_id", "households", "demo") if k in frame.columns]
+            for values, geom in zip(frame[keys].itertuples(index=False), frame.geometry.values):
+                rows.append({"level": level, **dict(zip(keys, values)), "geometry": mapping(geom)})
+        return rows
+
+    @property
+    def outlines(self) -> Outlines:
+        """The district as resident pages get it (prepared GeoJSON; :mod:`toolkit.outlines`)."""
+        return self._outlines
+
+    # -- where is a point? (answered by the outlines: one implementation for every page) ------------
     def locate(self, lon: float, lat: float) -> str | None:
         """Id of the compound containing (lon, lat) — boundary counts as inside —, or None.
 
         If two compounds touch at the point, the one listed first in the file wins.
         """
-        hits = self._tree.query(shapely.Point(lon, lat), predicate="intersects")
-        return self._compound_ids[int(hits.min())] if len(hits) else None
+        return self._outlines.locate(lon, lat)
 
     def locate_many(self, lons: Any, lats: Any) -> list[str | None]:
         """:meth:`locate` for many points at once (one spatial-index query)."""
-        points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
-        points = np.atleast_1d(points)
-        found: list[str | None] = [None] * len(points)
-        point_idx, tree_idx = self._tree.query(points, predicate="intersects")
-        for p, t in sorted(zip(point_idx.tolist(), tree_idx.tolist()), reverse=True):
-            found[p] = self._compound_ids[t]  # reversed: the lowest compound row is written last
-        return found
+        return self._outlines.locate_many(lons, lats)
 
     def locate_geometry(self, geom: BaseGeometry | dict) -> str | None:
-        """Compound for any geometry (shapely object or GeoJSON geometry dict).
-
-        A point: the compound containing it (as :meth:`locate`). A line or an area: the compound with
-        the largest overlap — longest shared length for lines (measured with longitude scaled by
-        cos(latitude), so east-west and north-south count alike), largest shared area for polygons,
-        most points for multipoints; ties go to the compound listed first. When nothing overlaps with
-        positive length or area (e.g. a line only touching a compound's edge), the compound containing
-        the geometry's representative point, else None.
-        """
-        if isinstance(geom, dict):
-            geom = shape(geom)
-        if geom.is_empty:
-            return None
-        if geom.geom_type == "Point":
-            return self.locate(geom.x, geom.y)
-        hits = np.sort(self._tree.query(geom, predicate="intersects"))
-        if len(hits):
-            parts = shapely.intersection(self._tree.geometries[hits], geom)
-            dim = shapely.get_dimensions(geom)
-            if dim == 0:
-                measure = shapely.get_num_geometries(parts) * ~shapely.is_empty(parts)
-            elif dim == 1:
-                k = math.cos(math.radians(self.center[0]))
-                parts = shapely.transform(parts, lambda xy: xy * np.array([k, 1.0]))
-                measure = shapely.length(parts)
-            else:
-                measure = shapely.area(parts)
-            best = int(np.argmax(measure))
-            if measure[best] > 0:
-                return self._compound_ids[int(hits[best])]
-        point = geom.representative_point()
-        return self.locate(point.x, point.y)
+        """Compound for any geometry (shapely object or GeoJSON geometry dict); see
+        :meth:`toolkit.outlines.Outlines.locate_geometry`."""
+        return self._outlines.locate_geometry(geom)
 
     def contains(self, lon: float, lat: float) -> bool:
         """True if (lon, lat) is inside the district (the union of the streets, boundary included)."""
-        return bool(self._outline.covers(shapely.Point(lon, lat)))
+        return self._outlines.contains(lon, lat)
 
     # -- extent and names -------------------------------------------------------------------------
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(min lon, min lat, max lon, max lat) of the streets."""
-        minx, miny, maxx, maxy = self._outline.bounds
-        return (float(minx), float(miny), float(maxx), float(maxy))
+        return self._outlines.bounds
 
     @property
     def center(self) -> tuple[float, float]:
         """(lat, lon) of the middle of :attr:`bounds` — latitude first, as map widgets want it."""
-        minx, miny, maxx, maxy = self.bounds
-        return ((miny + maxy) / 2, (minx + maxx) / 2)
+        return self._outlines.center
+
+    def label_spots(self) -> list[tuple[str, str, str, float, float, float, float]]:
+        return self._outlines.label_spots()
+
+    def units(self) -> list[dict]:
+        return self._outlines.units()
 
     def compound_names(self) -> dict[str, tuple[str, str]]:
         """compound id -> (name, name_en), in file order."""
@@ -168,7 +138,7 @@ class District:
 
     def street_of(self, unit_id: str) -> str:
         """Street id of a compound or a community; KeyError for an unknown id."""
-        level = "compounds" if unit_id in self._compound_ids else "communities"
+        level = "compounds" if unit_id in self.compound_names() else "communities"
         return str(self._row(level, unit_id)["street_id"])
 
     def compound_table(self) -> pd.DataFrame:
@@ -192,9 +162,7 @@ class District:
 
         Properties: id, name, name_en and the parent ids (street_id; community_id, street_id).
         """
-        if level not in self._geojson:
-            raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
-        return json.loads(self._geojson[level])
+        return self._outlines.geojson(level)
 
     def _row(self, level: str, unit_id: str) -> Any:
         frame = getattr(self, level)
@@ -203,16 +171,6 @@ class District:
             raise KeyError(f"unknown {level[:-1] if level != 'communities' else 'community'} id "
                            f"{unit_id!r} in {self.source}")
         return frame.loc[rows[0]]
-
-
-def _feature_collection(frame: gpd.GeoDataFrame, level: str) -> str:
-    keys = ["id", "name", "name_en"] + {"streets": [], "communities": ["street_id"],
-                                         "compounds": ["community_id", "street_id"]}[level]
-    features = []
-    for row, geom in zip(frame[keys].itertuples(index=False), frame.geometry.values):
-        features.append({"type": "Feature", "id": row[0], "properties": dict(zip(keys, map(str, row))),
-                         "geometry": json.loads(shapely.to_geojson(geom))})
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
 
 
 # =============================================================================================

@@ -164,15 +164,12 @@ def proposals_layer(data: dict) -> "ipyleaflet.GeoJSON":
 
 # -- static maps for public notices (folium; issue 12) ------------------------------------------
 LEAFLET_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "templates" / "vendor" / "leaflet"
-VENDOR_JS = "linli-vendor://leaflet.js"
-VENDOR_CSS = "linli-vendor://leaflet.css"
 
 
 def notice_map_html(district: "District", points: list, *, height_px: int = 360) -> str:
-    """A self-contained folium map (no tiles, no network): communities, compounds and numbered
-    points; Leaflet's JS and CSS vendored from npm and inlined. Labels are escaped."""
-    import folium
-
+    """A self-contained Leaflet page (no tiles, no network): communities, compounds and numbered
+    points; Leaflet's JS and CSS vendored from npm and inlined. Labels are escaped. Written by
+    hand rather than with folium, which imports pandas: the notice page is a resident's kernel."""
     import math
 
     lats = [p[1] for p in points] or [district.center[0]]
@@ -181,21 +178,32 @@ def notice_map_html(district: "District", points: list, *, height_px: int = 360)
     # is still hidden has no size, and Leaflet's fitBounds then fails with a NaN position.
     span = max(max(lons) - min(lons), (max(lats) - min(lats)) * 1.2) + 0.004
     zoom = int(min(17, max(11, math.log2(360 * (560 / 256) / span))))
-    m = folium.Map(location=[(min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2], tiles=None, zoom_start=zoom, max_zoom=18,
-                   control_scale=True, attribution_control=False, height=f"{height_px}px")
-    m.default_js = [("leaflet", VENDOR_JS)]
-    m.default_css = [("leaflet_css", VENDOR_CSS)]
-    folium.GeoJson(_unit_layer(district, "communities"), style_function=lambda _f: COMMUNITY_STYLE, control=False).add_to(m)
-    folium.GeoJson(_unit_layer(district, "compounds"), style_function=lambda _f: COMPOUND_STYLE, control=False).add_to(m)
-    for i, (lon, lat, label) in enumerate(points, start=1):
-        folium.CircleMarker([lat, lon], radius=10, color="#ffffff", weight=2, fill=True, fill_color="#b71c1c", fill_opacity=0.95,
-                            tooltip=folium.Tooltip(escape(f"{i}. {label}"))).add_to(m)
-    html = m.get_root().render()
+    data = {
+        "center": [(min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2], "zoom": zoom,
+        "layers": [[_unit_layer(district, "communities"), COMMUNITY_STYLE], [_unit_layer(district, "compounds"), COMPOUND_STYLE]],
+        "points": [[lat, lon, escape(f"{i}. {label}")] for i, (lon, lat, label) in enumerate(points, start=1)],
+    }
     js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
     css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
-    html = html.replace(f'<script src="{VENDOR_JS}"></script>', f"<script>{js}</script>")
-    html = html.replace(f'<link rel="stylesheet" href="{VENDOR_CSS}"/>', f"<style>{css}</style>")
-    return html
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f"<style>{css}</style><style>html,body{{margin:0;padding:0}}#map{{width:100%;height:{int(height_px)}px}}</style>"
+        f'<script>{js}</script></head><body><div id="map"></div><script>'
+        f"var d = {script_json(data)};"
+        "var m = L.map('map', {center: d.center, zoom: d.zoom, maxZoom: 18, attributionControl: false});"
+        "L.control.scale().addTo(m);"
+        "d.layers.forEach(function (l) { var s = l[1]; L.geoJSON(l[0], {style: function () { return s; }}).addTo(m); });"
+        "d.points.forEach(function (p) { L.circleMarker([p[0], p[1]], {radius: 10, color: '#ffffff', weight: 2, fill: true,"
+        " fillColor: '#b71c1c', fillOpacity: 0.95}).bindTooltip(p[2]).addTo(m); });"
+        "</script></body></html>"
+    )
+
+
+def script_json(value: Any) -> str:
+    """JSON safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` written as \\u escapes."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 # -- static exports (folium): one self-contained HTML file that opens with no internet -------------
 VENDOR_LEAFLET = __import__("pathlib").Path(__file__).resolve().parent.parent / "templates" / "vendor" / "leaflet"
 
@@ -292,17 +300,14 @@ def compound_labels(district: "District", zoom: float, lang: str, *, font_px: in
     lon) at a point inside each. At the district-wide zoom only the large ones get a label; zoom
     in and the rest appear, so names never pile up on a small compound."""
     out = []
-    c = district.compounds
-    column = "name_en" if lang == "en" else "name"
-    for cid, name, geom in zip(c["id"], c[column], c.geometry):
+    for cid, name_zh, name_en, minx, maxx, lat, lon in district.label_spots():
+        name = name_en if lang == "en" else name_zh
         if not isinstance(name, str) or not name:
             continue
-        minx, _miny, maxx, _maxy = geom.bounds
         width_px = (maxx - minx) / 360 * 256 * 2**zoom
         text_px = sum(font_px if ord(ch) > 0x2E80 else font_px * 0.6 for ch in name) + 8
         if width_px >= text_px:
-            p = geom.representative_point()
-            out.append((str(cid), name, p.y, p.x))
+            out.append((str(cid), name, lat, lon))
     return out
 
 

@@ -398,10 +398,29 @@ class LinliVoila(Voila):
             else:
                 continue
             self.log.info("culling kernel %s: %s", kid, why)
+            _tell_pages_ended(km, kid)
             try:
                 await km.shutdown_kernel(kid)
             except Exception as err:  # one failed shutdown must not stop the culler
                 self.log.warning("could not cull kernel %s: %s", kid, err)
+
+
+def _tell_pages_ended(km, kid: str) -> None:
+    """Send the pages connected to a kernel about to be culled the status "dead" (what Jupyter sends when
+    a kernel cannot be restarted): the page learns at once and a resident page offers to reopen itself
+    (template ``linli``). Jupyter keeps each connection's "dead" handler with the kernel's restarter."""
+    try:
+        restarter = getattr(km.get_kernel(kid), "_restarter", None)
+    except KeyError:
+        return
+    for handler in list(getattr(restarter, "callbacks", {}).get("dead", [])):
+        send = getattr(getattr(handler, "__self__", None), "_send_status_message", None)
+        if send is None:
+            continue
+        try:
+            send("dead")
+        except Exception:  # noqa: BLE001 - a closed socket: nothing to tell
+            pass
 
 
 main = LinliVoila.launch_instance

@@ -20,14 +20,16 @@ def svg_map(district, points: list, *, width: int = 640, height: int = 360, pad:
         return ((lon - minx) * kx * scale, height - (lat - miny) * scale)
 
     shapes = []
-    for layer, stroke, sw in ((district.compounds, "#9e9e9e", 1), (district.communities, "#37474f", 2)):
-        for geom in layer.geometry:
-            polys = getattr(geom, "geoms", [geom])
+    for level, stroke, sw in (("compounds", "#9e9e9e", 1), ("communities", "#37474f", 2)):
+        for feature in district.geojson(level)["features"]:
+            geometry = feature["geometry"]
+            polys = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
             for poly in polys:
-                b = poly.bounds
-                if b[2] < minx or b[0] > maxx or b[3] < miny or b[1] > maxy:
+                ring = poly[0]  # the exterior
+                xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+                if max(xs) < minx or min(xs) > maxx or max(ys) < miny or min(ys) > maxy:
                     continue
-                d = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(a, b_) for a, b_ in poly.exterior.coords))
+                d = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(a, b_) for a, b_ in ring))
                 shapes.append(f'<polygon points="{d}" fill="none" stroke="{stroke}" stroke-width="{sw}"/>')
     marks = []
     for i, (lon, lat, label) in enumerate(points, start=1):

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterable
 
 from toolkit.errors import ValidationError
 from toolkit.labels import Label
 from toolkit.screening.decisions import ScreeningDecision
 from toolkit.screening.rules import TriageRules
+
+if TYPE_CHECKING:  # pandas only for the overdue table: a resident's status page needs none
+    import pandas as pd
 
 OVERDUE_COLUMNS = ["item_id", "track", "stage", "due", "days_late", "rules_ref"]
 
@@ -90,4 +91,6 @@ def overdue(tickets: Iterable[Ticket], today: date) -> pd.DataFrame:
         if t.resolved_on is None and today > t.resolution_due:
             rows.append((t.item_id, t.track, "resolution", t.resolution_due, (today - t.resolution_due).days, t.rules_ref))
     rows.sort(key=lambda r: (-r[4], r[0], r[2] != "response"))
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=OVERDUE_COLUMNS)

@@ -25,12 +25,12 @@ class Status:
 
 
 def _scores(store: "Store", panels: list[dict]) -> list[dict]:
-    from toolkit.scoring import aggregate, load_rubric, rows_from_frame
-
     out = []
     for p in panels:
         entry = {"panel": p["name"], "locked_at": p["locked_at"], "rank": None, "of": None}
         if p["locked_at"]:
+            from toolkit.scoring import aggregate, load_rubric, rows_from_frame  # pandas: only for a scored proposal
+
             frame = store.panel_scores(p["id"])
             if len(frame):
                 ranking = aggregate(rows_from_frame(frame), load_rubric(store.panel(p["id"])["rubric"]))

@@ -42,7 +42,7 @@ def _store_boundary(factory):
 
 
 def _panel_rubric(panel: dict):
-    from toolkit.scoring import load_rubric
+    from toolkit.scoring.rubric import load_rubric  # not the package: its aggregation imports pandas
 
     return load_rubric(panel["rubric"])
 
@@ -58,7 +58,7 @@ def propose_page(db: str | None = None) -> w.Widget:
     from toolkit.ui.propose import ProposeForm
     from toolkit.workspace import open_workspace
 
-    ws = open_workspace(db)
+    ws = open_workspace(db, lean=True)  # prepared outlines: no pandas or geopandas in a resident's kernel
     lang = _page_lang(ws.settings.lang)
     form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url, submission_id=_query("sid"))
     page = w.VBox([form.root, _demo_banner(ws, lang)])
@@ -142,7 +142,7 @@ def scoring_page(db: str | None = None) -> w.Widget:
     from toolkit.ui.scoring import ScoringForm
     from toolkit.workspace import open_workspace
 
-    ws = open_workspace(db)
+    ws = open_workspace(db, lean=True)
     store = ws.store
     form = ScoringForm(
         store, _panel_rubric, lambda code: reviewer_by_code(store, code), lang=_page_lang(ws.settings.lang),
@@ -212,10 +212,10 @@ def _nothing(lang: str) -> w.Widget:
 def vote_page(db: str | None = None) -> w.Widget:
     """Resident tablet: vote in the open budget round with a one-time code."""
     from toolkit import voting
-    from toolkit.geo import load_district
     from toolkit.settings import load_settings
     from toolkit.store import open_store
     from toolkit.ui.ballot import VotePage
+    from toolkit.workspace import district_outlines
 
     settings = load_settings()
     lang = _page_lang(settings.lang)
@@ -233,7 +233,7 @@ def vote_page(db: str | None = None) -> w.Widget:
         lambda code: voting.code_problem(store, rid, code),
         lambda code, data, sid, assisted: voting.cast(store, rid, code, data, submission_id=sid, assisted_by=assisted),
         lang=lang,
-        district=load_district(settings.geodata),
+        district=district_outlines(store, _with_db(settings, db))[0],
         idle_seconds=settings.tablet_reset_seconds,
         submission_id=_query("sid"),
         received=lambda code, sid: voting.received(store, rid, code, sid),
@@ -470,17 +470,17 @@ def _with_db(settings, db):
 @_store_boundary
 def notice_page(db: str | None = None) -> w.Widget:
     """Resident: a public notice (``?notice=ID``) with its map, objections and answers, or the list."""
-    from toolkit.geo import load_district
     from toolkit.settings import load_settings
     from toolkit.store import open_store
     from toolkit.ui.notices import NoticePage
+    from toolkit.workspace import district_outlines
 
     settings = load_settings()
     lang = _page_lang(settings.lang)
     store = open_store(db if db is not None else settings.db)
     from toolkit.services.projects import files_dir
 
-    page = NoticePage(store, load_district(settings.geodata), lang=lang, files_dir=files_dir(_with_db(settings, db)))
+    page = NoticePage(store, district_outlines(store, _with_db(settings, db))[0], lang=lang, files_dir=files_dir(_with_db(settings, db)))
     wanted = _query("notice")
     if wanted is None:
         page.show_list()
