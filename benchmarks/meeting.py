@@ -429,17 +429,18 @@ class KernelPage:
         self.ws = await websocket_connect(request, max_message_size=64 * 1024 * 1024)
         self._reader = asyncio.ensure_future(self._read())
         control = uuid.uuid4().hex
-        self._send("comm_open", {"comm_id": control, "target_name": "jupyter.widget.control", "data": {}, "metadata": {}})
+        self._send("comm_open", {"comm_id": control, "target_name": "jupyter.widget.control", "data": {}},
+                   metadata={"version": "1.0.0"})  # ipywidgets' control protocol
         self._send("comm_msg", {"comm_id": control, "data": {"method": "request_states"}})
         await self.until(lambda: self.states, "widget states")
 
     def _cookie_header(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 
-    def _send(self, msg_type: str, content: dict) -> None:
+    def _send(self, msg_type: str, content: dict, metadata: dict | None = None) -> None:
         header = {"msg_id": uuid.uuid4().hex, "username": "tablet", "session": self.session, "msg_type": msg_type,
                   "version": "5.3", "date": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())}
-        self.ws.write_message(json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content,
+        self.ws.write_message(json.dumps({"header": header, "parent_header": {}, "metadata": metadata or {}, "content": content,
                                           "channel": "shell", "buffers": []}))
 
     async def _read(self) -> None:
@@ -495,6 +496,11 @@ class KernelPage:
 
     def html_containing(self, needle: str) -> str | None:
         return self.find("HTMLModel", where=lambda st: needle in (st.get("value") or ""))
+
+    def error(self) -> str | None:
+        """The text of an error message the page shows (not the reason beside a disabled button)."""
+        mid = self.find("HTMLModel", where=lambda st: "linli-error" in (v := st.get("value") or "") and "linli-why-disabled" not in v)
+        return _text(self.states[mid]["value"]) if mid else None
 
     def shown(self, mid: str) -> bool:
         """Is the widget's box displayed (its layout's display is not "none")?"""
@@ -554,9 +560,9 @@ async def _ws_vote(url, home, codes, picks, lang, open_within, timeout):
             t1 = time.monotonic()
             page.set_value(code_box, codes[i])
             page.click(start)
-            await page.until(lambda: page.shown(ballot) or page.html_containing("linli-error"), "the ballot")
+            await page.until(lambda: page.shown(ballot) or page.error(), "the ballot")
             if not page.shown(ballot):
-                raise RuntimeError(f"code refused: {_text(page.states[page.html_containing('linli-error')]['value'])}")
+                raise RuntimeError(f"code refused: {page.error()}")
             pick = page.find("ButtonModel", css=f"linli-pick-{picks[i]}")
             review = page.find("ButtonModel", css="linli-review")
             page.click(pick)
@@ -564,9 +570,9 @@ async def _ws_vote(url, home, codes, picks, lang, open_within, timeout):
             page.click(review)
             await page.until(lambda: page.html_containing('id="linli-review"'), "the review")
             page.click(page.find("ButtonModel", css="linli-confirm-vote"))
-            receipt = await page.until(lambda: page.html_containing("linli-vote-receipt") or page.html_containing("linli-error"), "the receipt")
-            if "linli-vote-receipt" not in page.states[receipt]["value"]:
-                raise RuntimeError(f"refused: {_text(page.states[receipt]['value'])}")
+            receipt = await page.until(lambda: page.html_containing("linli-vote-receipt") or page.error(), "the receipt")
+            if page.error():
+                raise RuntimeError(f"refused: {page.error()}")
             out["receipt"] = time.monotonic() - t1
             out["receipt_text"] = _text(page.states[receipt]["value"])
         finally:
