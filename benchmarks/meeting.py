@@ -507,12 +507,19 @@ class KernelPage:
         layout = (self.states.get(mid, {}).get("layout") or "").removeprefix("IPY_MODEL_")
         return self.states.get(layout, {}).get("display") != "none"
 
+    def set_state(self, mid: str, state: dict) -> None:
+        self.states[mid].update(state)
+        self._send("comm_msg", {"comm_id": mid, "data": {"method": "update", "state": state, "buffer_paths": []}})
+
     def set_value(self, mid: str, value) -> None:
-        self.states[mid]["value"] = value
-        self._send("comm_msg", {"comm_id": mid, "data": {"method": "update", "state": {"value": value}, "buffer_paths": []}})
+        self.set_state(mid, {"value": value})
+
+    def custom(self, mid: str, content: dict) -> None:
+        """A widget's own message from the browser (a map tap, a button click)."""
+        self._send("comm_msg", {"comm_id": mid, "data": {"method": "custom", "content": content}})
 
     def click(self, mid: str) -> None:
-        self._send("comm_msg", {"comm_id": mid, "data": {"method": "custom", "content": {"event": "click"}}})
+        self.custom(mid, {"event": "click"})
 
     async def close(self, http) -> None:
         """The page's unload beacon (POST with the xsrf cookie and field), then the socket closes."""
@@ -589,6 +596,209 @@ def _text(html: str) -> str:
 
 
 CLIENTS = {"browser": _browser_vote, "ws": _ws_vote}
+
+
+# --------------------------------------------------------------------------------------------
+# PROPOSE with the live map on the projector
+
+PROPOSE_COMPOUND = "S2C2Y2"  # a compound of the demo district every tablet taps
+SEEN_JS = """() => {
+  window.__linliSeen = window.__linliSeen || {};
+  const scan = () => document.querySelectorAll('[class*="linli-proposal-"]').forEach(e => {
+    for (const c of e.classList) {
+      const m = /^linli-proposal-(\\d+)$/.exec(c);
+      if (m && !(m[1] in window.__linliSeen)) { window.__linliSeen[m[1]] = Date.now(); }
+    }
+  });
+  scan();
+  new MutationObserver(scan).observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['class']});
+}"""
+
+
+def _proposal_texts(i: int, lang: str) -> dict[str, str]:
+    if lang == "en":
+        return {"title": f"Meeting test {i}: street light", "problem": "It is dark at night on this path.",
+                "why": "Children walk here after school.", "suggestion": "Add two street lights."}
+    return {"title": f"会议测试{i}：路灯", "problem": "晚上这段路太黑。", "why": "孩子放学要走这段路。", "suggestion": "加装两盏路灯。"}
+
+
+def run_propose_meeting(
+    resident_url: str,
+    projector_url: str,
+    n: int,
+    client: str = "browser",
+    open_within: float = 10.0,
+    lang: str = "zh",
+    *,
+    db_url: str | None = None,
+    server_pid: int | None = None,
+    settle: float = 5.0,
+    timeout: float = 600.0,
+    seen_within: float = 60.0,
+) -> MeetingResult:
+    """The staff live map (``projector_url``, with its token) is open in chromium; N tablets open
+    the propose page within ``open_within`` seconds, tap a compound, fill the form and submit.
+    ``seen_s``: submit press → the proposal's marker on the projector page (needs ``db_url`` to
+    turn receipts into proposal ids); ``stored``: receipts found in the database."""
+    if client not in PROPOSE_CLIENTS:
+        raise ValueError(f"unknown client {client!r}: use one of {sorted(PROPOSE_CLIENTS)}")
+    url = _page_url(resident_url, "propose", lang=lang)
+    propose = PROPOSE_CLIENTS[client]
+
+    async def meeting():
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as pw:
+            browser = await _launch(pw)
+            ctx = await _offline_context(browser, PROJECTOR, lang)
+            projector = await ctx.new_page()
+            await projector.goto(projector_url, timeout=timeout * 1000)
+            await projector.wait_for_selector("#linli-total", timeout=timeout * 1000)
+            await projector.evaluate(SEEN_JS)
+            outcomes = await propose(browser, url, n, lang, open_within, timeout)
+            receipts = {o["receipt_text"]: o for o in outcomes if o.get("receipt_text")}
+            ids = _proposal_ids(db_url, list(receipts)) if db_url else {}
+            deadline = time.monotonic() + seen_within
+            seen: dict = {}
+            while time.monotonic() < deadline:
+                seen = await projector.evaluate("() => window.__linliSeen")
+                if all(str(pid) in seen for pid in ids.values()):
+                    break
+                await asyncio.sleep(0.25)
+            for code, pid in ids.items():
+                if str(pid) in seen:
+                    receipts[code]["seen"] = seen[str(pid)] / 1000 - receipts[code]["submitted_at"]
+                else:
+                    receipts[code]["failure"] = f"proposal {pid} not on the projector after {seen_within:.0f} s"
+            await projector.close(run_before_unload=True)
+            await ctx.close()
+            await browser.close()
+            return outcomes, len(ids) if db_url else None
+
+    sampler = RssSampler(server_pid) if server_pid else None
+    started = time.monotonic()
+    if sampler:
+        with sampler:
+            outcomes, stored = _in_thread(meeting)
+    else:
+        outcomes, stored = _in_thread(meeting)
+    result = MeetingResult(
+        n=n, client=client, page="propose",
+        usable_s=[o["usable"] for o in outcomes if "usable" in o],
+        receipt_s=[o["receipt"] for o in outcomes if "receipt" in o],
+        failures=[o["failure"] for o in outcomes if "failure" in o],
+        ballots_cast=sum(1 for o in outcomes if o.get("receipt_text")),
+        seen_s=[o["seen"] for o in outcomes if "seen" in o],
+        stored=stored, wall_s=time.monotonic() - started,
+    )
+    if sampler:
+        result.peak_rss_mb = sampler.peak_mb
+        result.kernels_after = _kernels_after(server_pid, settle)
+    return result
+
+
+def _proposal_ids(db_url: str, receipts: list[str]) -> dict[str, int]:
+    """Receipt code → proposal id, for the receipts the database holds."""
+    from toolkit.store import open_store
+
+    store = open_store(db_url)
+    rows = {code: store.proposal_by_receipt(code) for code in receipts}
+    return {code: int(row["id"]) for code, row in rows.items() if row is not None}
+
+
+async def _browser_propose(browser, url, n, lang, open_within, timeout):
+    ms = timeout * 1000
+
+    async def tablet(i: int, out: dict) -> None:
+        ctx = await _offline_context(browser, TABLET, lang)
+        page = await ctx.new_page()
+        texts = _proposal_texts(i, lang)
+        try:
+            t0 = time.monotonic()
+            await page.goto(url, wait_until="commit", timeout=ms)
+            await page.wait_for_selector("button.linli-submit", timeout=ms)
+            await page.wait_for_selector(f"path.linli-compound-{PROPOSE_COMPOUND}", timeout=ms)
+            out["usable"] = time.monotonic() - t0
+            await page.click(f"path.linli-compound-{PROPOSE_COMPOUND}", timeout=ms)
+            await page.wait_for_selector(".linli-place", timeout=ms)
+            # The choices nothing is chosen in yet: the category, then the cost band.
+            category, cost = (await page.query_selector_all(".linli-page .widget-toggle-buttons:not(:has(button.mod-active))"))[:2]
+            await (await category.query_selector_all("button"))[0].click(timeout=ms)
+            await (await cost.query_selector_all("button"))[1].click(timeout=ms)
+            await page.locator(".linli-page input[type=text]").first.fill(texts["title"], timeout=ms)
+            areas = page.locator(".linli-page textarea")
+            for j, key in enumerate(("problem", "why", "suggestion")):
+                await areas.nth(j).fill(texts[key], timeout=ms)
+            out["submitted_at"] = time.time()
+            t1 = time.monotonic()
+            await page.click("button.linli-submit", timeout=ms)
+            receipt = await page.wait_for_selector("#linli-receipt", timeout=ms)
+            out["receipt"] = time.monotonic() - t1
+            out["receipt_text"] = (await receipt.inner_text()).strip()
+        except Exception:
+            shown = await _page_errors(page)
+            if shown:
+                raise RuntimeError(f"page says: {shown}") from None
+            raise
+        finally:
+            try:
+                await page.close(run_before_unload=True)
+                await asyncio.sleep(0.5)
+            finally:
+                await ctx.close()
+
+    return await _staggered(n, open_within, tablet)
+
+
+def _compound_point(compound_id: str) -> tuple[float, float]:
+    """(lat, lon) of a point inside the compound, where a tap lands."""
+    from toolkit.geo import load_district
+
+    shapes = load_district(None).compounds
+    point = shapes[shapes["id"] == compound_id].geometry.iloc[0].representative_point()
+    return point.y, point.x
+
+
+async def _ws_propose(browser, url, n, lang, open_within, timeout):
+    http = _http_client(n)
+    lat, lon = _compound_point(PROPOSE_COMPOUND)
+
+    async def tablet(i: int, out: dict) -> None:
+        page = KernelPage(url, timeout)
+        texts = _proposal_texts(i, lang)
+        try:
+            t0 = time.monotonic()
+            await page.open(http)
+            submit = await page.until(lambda: page.find("ButtonModel", css="linli-submit"), "the submit button")
+            the_map = await page.until(lambda: page.find("LeafletMapModel"), "the map")
+            out["usable"] = time.monotonic() - t0
+            page.custom(the_map, {"event": "interaction", "type": "click", "coordinates": [lat, lon]})
+            choices = [mid for mid, st in page.states.items() if st.get("_model_name") == "ToggleButtonsModel" and st.get("index") is None]
+            for mid, index in zip(choices, (0, 1)):  # category, cost band
+                page.set_state(mid, {"index": index})
+            title = page.find("TextModel", where=lambda st: bool(st.get("placeholder")))
+            page.set_value(title, texts["title"])
+            areas = [mid for mid, st in page.states.items() if st.get("_model_name") == "TextareaModel"]
+            for mid, key in zip(areas, ("problem", "why", "suggestion")):
+                page.set_value(mid, texts[key])
+            out["submitted_at"] = time.time()
+            t1 = time.monotonic()
+            page.click(submit)
+            receipt = await page.until(lambda: page.html_containing('id="linli-receipt"') or page.error(), "the receipt")
+            if page.error():
+                raise RuntimeError(f"refused: {page.error()}")
+            out["receipt"] = time.monotonic() - t1
+            out["receipt_text"] = re.search(r'id="linli-receipt">([^<]+)<', page.states[receipt]["value"]).group(1).strip()
+        finally:
+            await page.close(http)
+
+    try:
+        return await _staggered(n, open_within, tablet)
+    finally:
+        http.close()
+
+
+PROPOSE_CLIENTS = {"browser": _browser_propose, "ws": _ws_propose}
 
 
 # --------------------------------------------------------------------------------------------
