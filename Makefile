@@ -60,6 +60,7 @@ screenshots: install test-deps
 benchmarks: install test-deps
 	$(PY) benchmarks/page_load.py
 	$(PY) benchmarks/round_close.py
+	$(PY) benchmarks/meeting.py --n 10 30 60 --client browser ws
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -35,6 +35,7 @@ import os
 import platform
 import random
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -671,6 +672,7 @@ def run_propose_meeting(
                 else:
                     receipts[code]["failure"] = f"proposal {pid} not on the projector after {seen_within:.0f} s"
             await projector.close(run_before_unload=True)
+            await asyncio.sleep(0.5)  # the unload beacon leaves before the context goes
             await ctx.close()
             await browser.close()
             return outcomes, len(ids) if db_url else None
@@ -819,38 +821,53 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[10, 30, 60])
     ap.add_argument("--client", nargs="+", default=["browser", "ws"], choices=sorted(CLIENTS))
+    ap.add_argument("--page", nargs="+", default=["vote", "propose"], choices=["vote", "propose"])
     ap.add_argument("--open-within", type=float, default=10.0)
     ap.add_argument("--lang", default="zh", choices=["zh", "en"])
+    ap.add_argument("--timeout", type=float, default=600.0, help="seconds a tablet waits for any one step")
     ap.add_argument("--port", type=int, default=0, help="resident server on this port, staff on the next (default: free ports)")
     ap.add_argument("--demo-size", type=int, default=240, help="proposals in the demo database")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on a kill too
     from toolkit.demo import build_demo_database
+    from toolkit.settings import load_settings
 
-    rows = []
+    rows: list[tuple[MeetingResult, float]] = []
     print(f"machine: {machine()}\nbefore: {uptime()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "meeting.sqlite")
         build_demo_database(db, count=args.demo_size)
         ports = {"resident": args.port, "staff": args.port + 1} if args.port else None
-        servers = start_servers(db, Path(tmp), ports=ports)
+        servers = start_servers(db, Path(tmp), ports=ports, poll_seconds=load_settings().poll_seconds)
+        resident, staff = servers["resident"], servers["staff"]
         try:
-            resident = servers["resident"]
             for n in args.n:
-                for client in args.client:
-                    round_id, codes = prepare_vote_round(db, n)
-                    load = uptime()
-                    result = run_vote_meeting(resident.base + "/", codes, n, client, args.open_within, args.lang, round_id=round_id,
-                                              db_url=db, server_pid=resident.proc.pid)
-                    rows.append((result, load))
-                    print(result.to_row() + f"  ({load})", flush=True)
-                    for f in result.failures[:5]:
-                        print("   ", f, flush=True)
+                for page in args.page:
+                    for client in args.client:
+                        load = os.getloadavg()[0]
+                        if page == "vote":
+                            round_id, codes = prepare_vote_round(db, n)
+                            result = run_vote_meeting(resident.base + "/", codes, n, client, args.open_within, args.lang, round_id=round_id,
+                                                      db_url=db, server_pid=resident.proc.pid, timeout=args.timeout)
+                        else:
+                            result = run_propose_meeting(resident.base + "/", staff.url("live-map"), n, client, args.open_within, args.lang,
+                                                         db_url=db, server_pid=resident.proc.pid, timeout=args.timeout)
+                        load = max(load, os.getloadavg()[0])
+                        rows.append((result, load))
+                        print(result.to_row() + f" {load:.1f} |", flush=True)
+                        for failure in sorted(set(result.failures))[:5]:
+                            print("    failure:", failure, flush=True)
         finally:
             for s in servers.values():
                 s.stop()
-    print(f"\nafter: {uptime()}\n\n{MeetingResult.HEADER}")
-    for result, _load in rows:
-        print(result.to_row())
+    print(f"\nafter: {uptime()}\n")
+    print(table(rows))
+
+
+def table(rows: list[tuple[MeetingResult, float]]) -> str:
+    """The markdown table, one row per run, with the 1-minute load average (the higher of start and end)."""
+    head, rule = MeetingResult.HEADER.split("\n")
+    return "\n".join([head + " load |", rule + "---:|", *(r.to_row() + f" {load:.1f} |" for r, load in rows)])
 
 
 if __name__ == "__main__":
