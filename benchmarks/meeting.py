@@ -1,5 +1,7 @@
-"""The meeting load test (issue 13, item 4): N tablets open the resident pages of one server
-within a few seconds and each does what a resident does, while the server's memory is sampled.
+"""The meeting load test (issue 13, item 4): N tablets at once on one resident server.
+
+N tablets open a resident page of one server within a few seconds and each does what a resident
+does, while the server's memory is sampled.
 
 VOTE: each tablet opens the ballot page, enters a one-time code, picks a project, reviews and
 confirms, and waits for its receipt; then closes the page. Reported per N: time to usable (the
@@ -65,8 +67,11 @@ PROJECTOR = {"width": 1920, "height": 1080}
 
 @dataclass
 class MeetingResult:
-    """What one meeting run saw. Times in seconds; ``stored``, ``peak_rss_mb`` and
-    ``kernels_after`` are filled when the caller gave the database / the server's process id."""
+    """What one meeting run saw. Times in seconds: ``usable_s`` from opening the page to its
+    controls on screen, ``receipt_s`` from the decisive press ("开始投票" with the code; "提交" on
+    propose) to the receipt. ``ballots_cast``: receipts the tablets saw (proposals, on propose).
+    ``stored``, ``peak_rss_mb`` and ``kernels_after`` are filled when the caller gave the database
+    / the server's process id."""
 
     n: int
     client: str
@@ -827,6 +832,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds a tablet waits for any one step")
     ap.add_argument("--port", type=int, default=0, help="resident server on this port, staff on the next (default: free ports)")
     ap.add_argument("--demo-size", type=int, default=240, help="proposals in the demo database")
+    ap.add_argument("--grow", type=int, default=0, metavar="STEP",
+                    help="after the listed N, go on in steps of STEP while a run has no failures and memory allows")
+    ap.add_argument("--kernel-mb", type=float, default=200.0, help="memory a page kernel is assumed to need")
+    ap.add_argument("--tab-mb", type=float, default=80.0, help="memory a chromium tablet context is assumed to need")
+    ap.add_argument("--keep-free-gb", type=float, default=2.0, help="memory left to the rest of the machine: a run that would not leave it is skipped")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on a kill too
     from toolkit.demo import build_demo_database
@@ -841,27 +851,64 @@ def main(argv: list[str] | None = None) -> None:
         servers = start_servers(db, Path(tmp), ports=ports, poll_seconds=load_settings().poll_seconds)
         resident, staff = servers["resident"], servers["staff"]
         try:
-            for n in args.n:
-                for page in args.page:
-                    for client in args.client:
-                        load = os.getloadavg()[0]
-                        if page == "vote":
-                            round_id, codes = prepare_vote_round(db, n)
-                            result = run_vote_meeting(resident.base + "/", codes, n, client, args.open_within, args.lang, round_id=round_id,
-                                                      db_url=db, server_pid=resident.proc.pid, timeout=args.timeout)
-                        else:
-                            result = run_propose_meeting(resident.base + "/", staff.url("live-map"), n, client, args.open_within, args.lang,
-                                                         db_url=db, server_pid=resident.proc.pid, timeout=args.timeout)
-                        load = max(load, os.getloadavg()[0])
-                        rows.append((result, load))
-                        print(result.to_row() + f" {load:.1f} |", flush=True)
-                        for failure in sorted(set(result.failures))[:5]:
-                            print("    failure:", failure, flush=True)
+            for n, page, client in _runs(args, rows):
+                load = os.getloadavg()[0]
+                if page == "vote":
+                    round_id, codes = prepare_vote_round(db, n)
+                    result = run_vote_meeting(resident.base + "/", codes, n, client, args.open_within, args.lang, round_id=round_id,
+                                              db_url=db, server_pid=resident.proc.pid, timeout=args.timeout)
+                else:
+                    result = run_propose_meeting(resident.base + "/", staff.url("live-map"), n, client, args.open_within, args.lang,
+                                                 db_url=db, server_pid=resident.proc.pid, timeout=args.timeout)
+                load = max(load, os.getloadavg()[0])
+                rows.append((result, load))
+                print(result.to_row() + f" {load:.1f} |", flush=True)
+                for failure in sorted(set(result.failures))[:5]:
+                    print("    failure:", failure, flush=True)
         finally:
             for s in servers.values():
                 s.stop()
     print(f"\nafter: {uptime()}\n")
     print(table(rows))
+
+
+def _mem_available_gb() -> float:
+    return next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemAvailable:")) / 1024 / 1024
+
+
+def _runs(args, rows: list):
+    """(n, page, client) for every listed N; then, with ``--grow``, larger N per page and client
+    until a run fails or the kernels would not fit in memory (said on stdout: what stopped it)."""
+    for n in args.n:
+        for page in args.page:
+            for client in args.client:
+                if _fits(n, args, page, client):
+                    yield n, page, client
+    if not args.grow:
+        return
+    for page in args.page:
+        for client in args.client:
+            n = max(args.n)
+            while True:
+                last = next((r for r, _ in reversed(rows) if r.page == page and r.client == client), None)
+                if last is not None and (last.failures or last.ballots_cast < last.n):
+                    print(f"    {page}/{client}: stopped growing, N={last.n} had {len(last.failures)} failures", flush=True)
+                    break
+                n += args.grow
+                if not _fits(n, args, page, client):
+                    break
+                yield n, page, client
+
+
+def _fits(n: int, args, page: str, client: str) -> bool:
+    """Whether N more kernels (and, for browsers, N chromium tabs) fit in the memory available
+    now with ``--keep-free-gb`` left over; says so when not (the machine is shared)."""
+    per_tablet = args.kernel_mb + (args.tab_mb if client == "browser" else 0)
+    need, free = n * per_tablet / 1024 + args.keep_free_gb, _mem_available_gb()
+    if need > free:
+        print(f"    {page}/{client}: skipped N={n}: needs ≈{need:.1f} GB with the margin, {free:.1f} GB available", flush=True)
+        return False
+    return True
 
 
 def table(rows: list[tuple[MeetingResult, float]]) -> str:
