@@ -310,23 +310,32 @@ async def _staggered(n: int, open_within: float, tablet) -> list[dict]:
 # ---- (a) browsers
 
 
-async def _offline_context(browser, size: dict, lang: str):
-    """A context that refuses every request leaving this machine (the app must work offline)."""
+LOCAL = ("127.0.0.1", "localhost")
+
+
+async def _offline_context(browser, size: dict, lang: str, external: list[str]):
+    """A context of the offline browser (see ``_launch``); requests that tried to leave this
+    machine are recorded in ``external``."""
     ctx = await browser.new_context(viewport=size, locale="en-US" if lang == "en" else "zh-CN")
 
-    async def route(r):
-        host = urlsplit(r.request.url).hostname or ""
-        if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
-            await r.continue_()
-        else:
-            await r.abort()
+    def failed(request) -> None:
+        if (urlsplit(request.url).hostname or "") not in LOCAL and not request.url.startswith(("data:", "blob:")):
+            external.append(request.url)
 
-    await ctx.route("**/*", route)
+    ctx.on("requestfailed", failed)
     return ctx
 
 
 async def _launch(pw):
-    return await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    """Headless Debian chromium that cannot reach the internet: everything but this machine goes
+    to a dead proxy (no request routing through Python, which would cost client CPU per request)."""
+    return await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+                                    proxy={"server": "http://127.0.0.1:9", "bypass": ",".join(LOCAL)})
+
+
+def _offline_check(external: list[str]) -> None:
+    if external:
+        raise RuntimeError(f"the page tried to reach the internet: {external[:3]}")
 
 
 def _code_placeholder(lang: str) -> str:
@@ -344,7 +353,8 @@ async def _browser_vote(url, home, codes, picks, lang, open_within, timeout):
         browser = await _launch(pw)
 
         async def tablet(i: int, out: dict) -> None:
-            ctx = await _offline_context(browser, TABLET, lang)
+            external: list[str] = []
+            ctx = await _offline_context(browser, TABLET, lang, external)
             page = await ctx.new_page()
             try:
                 t0 = time.monotonic()
@@ -368,6 +378,7 @@ async def _browser_vote(url, home, codes, picks, lang, open_within, timeout):
                 receipt = await page.wait_for_selector("#linli-vote-receipt", timeout=ms)
                 out["receipt"] = time.monotonic() - t1
                 out["receipt_text"] = (await receipt.inner_text()).strip()
+                _offline_check(external)
             except Exception:
                 shown = await _page_errors(page)
                 if shown:
@@ -656,11 +667,13 @@ def run_propose_meeting(
 
         async with async_playwright() as pw:
             browser = await _launch(pw)
-            ctx = await _offline_context(browser, PROJECTOR, lang)
+            external: list[str] = []
+            ctx = await _offline_context(browser, PROJECTOR, lang, external)
             projector = await ctx.new_page()
             await projector.goto(projector_url, timeout=timeout * 1000)
             await projector.wait_for_selector("#linli-total", timeout=timeout * 1000)
             await projector.evaluate(SEEN_JS)
+            _offline_check(external)
             outcomes = await propose(browser, url, n, lang, open_within, timeout)
             receipts = {o["receipt_text"]: o for o in outcomes if o.get("receipt_text")}
             ids = _proposal_ids(db_url, list(receipts)) if db_url else {}
@@ -717,7 +730,8 @@ async def _browser_propose(browser, url, n, lang, open_within, timeout):
     ms = timeout * 1000
 
     async def tablet(i: int, out: dict) -> None:
-        ctx = await _offline_context(browser, TABLET, lang)
+        external: list[str] = []
+        ctx = await _offline_context(browser, TABLET, lang, external)
         page = await ctx.new_page()
         texts = _proposal_texts(i, lang)
         try:
@@ -742,6 +756,7 @@ async def _browser_propose(browser, url, n, lang, open_within, timeout):
             receipt = await page.wait_for_selector("#linli-receipt", timeout=ms)
             out["receipt"] = time.monotonic() - t1
             out["receipt_text"] = (await receipt.inner_text()).strip()
+            _offline_check(external)
         except Exception:
             shown = await _page_errors(page)
             if shown:
