@@ -224,7 +224,7 @@ def _in_thread(make_coro):
         except BaseException as exc:  # re-raised in the caller
             box["error"] = exc
 
-    t = threading.Thread(target=target)
+    t = threading.Thread(target=target, daemon=True)  # a killed run does not wait for it
     t.start()
     t.join()
     if "error" in box:
