@@ -61,6 +61,7 @@ benchmarks: install test-deps
 	$(PY) benchmarks/page_load.py
 	$(PY) benchmarks/kernel_rss.py
 	$(PY) benchmarks/round_close.py
+	$(PY) benchmarks/meeting.py --n 10 30 60 --client browser ws
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
