@@ -269,6 +269,8 @@ reserve_pool_size = 0
 query_wait_timeout = 60
 ignore_startup_parameters = extra_float_digits,options
 logfile = {d}/pgbouncer.log
+log_connections = 0
+log_disconnections = 0
 """
 
 

@@ -387,7 +387,8 @@ class Watcher:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._conn = store.engine.connect()
+        with _unavailable():  # a server at its connection limit: the page says "busy", never a raw error
+            self._conn = store.engine.connect()
         self._last: Any = None
 
     def token(self) -> Any:
