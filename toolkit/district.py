@@ -31,6 +31,7 @@ from pathlib import Path
 from toolkit.errors import LinliError
 from toolkit.serve import Process, Server, supervise, voila_server
 from toolkit.settings import Settings
+from toolkit.store.core import Upstream, upstream
 from toolkit.voila_app import worker_cookie
 
 STAFF_PREFIX = "/staff/"
@@ -209,35 +210,6 @@ def unavailable_page() -> str:
         '<body id="linli-district-unavailable" style="font-family:sans-serif;font-size:22px;line-height:1.5;margin:48px;max-width:40em">'
         + "".join(parts) + "</body></html>"
     )
-
-
-@dataclass(frozen=True)
-class Upstream:
-    """The PostgreSQL server PgBouncer logs in to, from a ``LINLI_DB`` URL."""
-
-    host: str  # a host name, an address or a Unix socket folder
-    port: int
-    database: str
-    user: str
-    password: str | None
-    driver: str  # "postgresql+psycopg"
-
-
-def upstream(db_url: str) -> Upstream | None:
-    """The PostgreSQL server behind ``LINLI_DB``, or None for SQLite."""
-    from sqlalchemy.engine import make_url
-
-    if "://" not in db_url:
-        return None
-    url = make_url(db_url)
-    if url.get_backend_name() != "postgresql":
-        return None
-    query = dict(url.query)
-    host = url.host or str(query.get("host", "")) or "/var/run/postgresql"
-    port = url.port or int(query.get("port", 5432))
-    if not url.database or not url.username:
-        raise LinliError(f"LINLI_DB={url.render_as_string(hide_password=True)} needs a user and a database name. Fix: e.g. postgresql+psycopg://linli@db-host/linli")
-    return Upstream(host, port, url.database, url.username, url.password, url.drivername)
 
 
 def _quote(value: str) -> str:

@@ -232,6 +232,10 @@ def test_meeting_through_the_proxy_survives_a_killed_worker(district, district_d
             # Round robin for browsers without a cookie: both workers hold tablets.
             assert set(held) == {"r1", "r2"}, held
             district.kill("resident-r1")
+            # While r1 is down (its restart takes seconds), a browser pinned to r1 is served by r2.
+            status, headers, _ = await asyncio.to_thread(
+                get, district.port, f"/voila/render/vote.ipynb?round={rid}", headers={"Cookie": "linli_resident_worker=r1"})
+            failover = (status, headers.get("set-cookie", ""))
 
             async def finish(k: int) -> dict:
                 ctx, page = opened[k]
@@ -251,12 +255,13 @@ def test_meeting_through_the_proxy_survives_a_killed_worker(district, district_d
 
             seconds = await asyncio.gather(*(finish(k) for k in range(N_SECOND)))
             await browser.close()
-            return firsts, held, seconds
+            return firsts, held, seconds, failover
 
-    firsts, held, seconds = in_thread(run)
+    firsts, held, seconds, failover = in_thread(run)
+    assert failover[0] == 200 and "linli_resident_worker=r2" in failover[1], failover
     moved = [s for s, w in zip(seconds, held) if w == "r1"]
     assert moved and all("请刷新页面" in s["notice"] for s in moved), moved
-    # The reload reached a live worker: r2 while r1 was down, or r1 once restarted (both serve the same store).
+    # The reload reached a live worker: r2 while r1 is down, or r1 once restarted (both serve the same store).
     assert all(s["reloaded_on"] in ("r1", "r2") for s in moved), moved
     receipts = [f["receipt"] for f in firsts] + [s["receipt"] for s in seconds]
     assert len(receipts) == N_FIRST + N_SECOND and all(receipts)

@@ -88,6 +88,33 @@ def _server_engine(url: Any) -> Engine:
     )
 
 
+@dataclass(frozen=True)
+class Upstream:
+    """The PostgreSQL server PgBouncer logs in to, from a ``LINLI_DB`` URL."""
+
+    host: str  # a host name, an address or a Unix socket folder
+    port: int
+    database: str
+    user: str
+    password: str | None
+    driver: str  # "postgresql+psycopg"
+
+
+def upstream(db_url: str) -> Upstream | None:
+    """The PostgreSQL server behind ``LINLI_DB``, or None for SQLite."""
+    if "://" not in db_url:
+        return None
+    url = make_url(db_url)
+    if url.get_backend_name() != "postgresql":
+        return None
+    query = dict(url.query)
+    host = url.host or str(query.get("host", "")) or "/var/run/postgresql"
+    port = url.port or int(query.get("port", 5432))
+    if not url.database or not url.username:
+        raise StoreError(f"LINLI_DB={url.render_as_string(hide_password=True)} needs a user and a database name. Fix: e.g. postgresql+psycopg://linli@db-host/linli")
+    return Upstream(host, port, url.database, url.username, url.password, url.drivername)
+
+
 def private_file(path: Path) -> None:
     """Create the database file owner-only (0600) in an owner-only folder (0700) when Linli makes
     them, and take group/other access away from an existing database file and its -wal/-shm."""
