@@ -102,8 +102,10 @@ def start_servers(
     cull: tuple[int, int] | None = None,
     settings_overrides: dict | None = None,
     extra: tuple[str, ...] = (),
+    ports: dict[str, int] | None = None,
 ) -> dict[str, RunningServer]:
-    """Both servers (``settings_overrides``: Settings fields; ``extra``: more server options).
+    """Both servers (``settings_overrides``: Settings fields; ``extra``: more server options;
+    ``ports``: a fixed port per audience instead of a free one).
 
     Every test tab comes from 127.0.0.1, so the kernel caps are off unless a test sets them.
     """
@@ -115,7 +117,7 @@ def start_servers(
     )
     running = {}
     for audience in ("resident", "staff"):
-        srv = voila_server(audience, settings, port=free_port(), extra=extra, **({"cull": cull} if cull else {}))
+        srv = voila_server(audience, settings, port=(ports or {}).get(audience) or free_port(), extra=extra, **({"cull": cull} if cull else {}))
         running[audience] = RunningServer(srv, workdir / f"voila-{audience}.log")
     for r in running.values():
         r.wait_ready()
@@ -124,6 +126,11 @@ def start_servers(
 
 def kernels(server: RunningServer) -> list[int]:
     """Kernel processes a server started (its children running ipykernel); Voila 0.5 has no /api/kernels."""
+    return kernel_pids(server.proc.pid)
+
+
+def kernel_pids(server_pid: int) -> list[int]:
+    """Kernel processes of the server with process id ``server_pid`` (its children running ipykernel)."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -134,7 +141,7 @@ def kernels(server: RunningServer) -> list[int]:
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == server.proc.pid and "ipykernel" in cmdline:
+        if ppid == server_pid and "ipykernel" in cmdline:
             found.append(int(proc.name))
     return found
 
