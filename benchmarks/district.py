@@ -250,6 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--port", type=int, default=9540, help="nginx's port; workers on the next three, PostgreSQL on port+10")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="linli-district-bench-") as tmp:
+        Path(tmp).chmod(0o755)  # PostgreSQL runs as its own user when this runs as root
         pg = PostgresServer(Path(tmp) / "pg", args.port + 10).start()
         try:
             db = pg.create_database("linli")

@@ -24,9 +24,8 @@ import urllib.request
 
 import pytest
 
-from benchmarks.district import (
-    STAFF_TOKEN, District, confirm, in_thread, offline_context, open_ballot, open_vote_round, worker_of,
-)
+from benchmarks.district import STAFF_TOKEN, District, confirm, in_thread, offline_context, open_ballot, worker_of
+from benchmarks.meeting import prepare_vote_round, run_vote_meeting
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS
 from toolkit.store import open_store
 
@@ -192,15 +191,28 @@ def test_proposal_through_a_resident_worker_shows_on_the_staff_workers_live_map(
 N_FIRST, N_SECOND = 4, 6
 
 
+def test_meeting_load_test_through_the_proxy_websocket_tablets(district, district_db):
+    """The meeting load test's websocket tablets through nginx: each page's GET and its kernel
+    websocket must reach the same worker (the worker cookie), or no tablet would get a receipt."""
+    round_id, codes = prepare_vote_round(district_db, 10, scrypt_n=2**8)
+    result = run_vote_meeting(district.base + "/", codes, 10, "ws", open_within=5.0, round_id=round_id,
+                              db_url=district_db, timeout=300)
+    assert result.failures == []
+    assert result.ballots_cast == 10 == result.stored
+
+
 def test_meeting_through_the_proxy_survives_a_killed_worker(district, district_db):
-    """First N_FIRST tablets cast their ballots; then N_SECOND tablets open their ballots (code
-    entered, project picked, at the review step) and resident worker r1 is killed with its kernels.
-    The tablets it held show the "connection lost, reload" notice; their residents reload, land on
-    r2, enter their code again and cast. Every receipt seen is a stored ballot, none of the first
-    ballots is lost."""
+    """The meeting load test's first N_FIRST browser tablets start at the home page (through nginx)
+    and cast their ballots; then N_SECOND tablets open their ballots (code entered, project picked,
+    at the review step) and resident worker r1 is killed with its kernels. The tablets it held show
+    the "connection lost, reload" notice; their residents reload, enter their code again and cast.
+    Every receipt seen is a stored ballot, none of the first ballots is lost."""
     from playwright.async_api import async_playwright
 
-    rid, codes = open_vote_round(district_db, N_FIRST + N_SECOND)
+    rid, codes = prepare_vote_round(district_db, N_FIRST + N_SECOND, scrypt_n=2**8)
+    first = run_vote_meeting(district.base + "/", codes, N_FIRST, "browser", open_within=4.0, round_id=rid,
+                             from_home=True, db_url=district_db, timeout=300)
+    assert first.failures == [] and first.ballots_cast == N_FIRST == first.stored
     url = district.url("vote", f"round={rid}")
     ms = 300_000
 
@@ -208,23 +220,11 @@ def test_meeting_through_the_proxy_survives_a_killed_worker(district, district_d
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
-            async def first(i: int) -> dict:
-                await asyncio.sleep(i * 1.5)
-                ctx = await offline_context(browser)
-                page = await ctx.new_page()
-                await open_ballot(page, url, codes[i], f"D{1 + i % 6}", ms)
-                receipt = await confirm(page, ms)
-                worker = await worker_of(ctx)
-                await ctx.close()
-                return {"receipt": receipt, "worker": worker}
-
-            firsts = await asyncio.gather(*(first(i) for i in range(N_FIRST)))
-
             async def open_second(i: int):
                 await asyncio.sleep((i - N_FIRST) * 1.5)
                 ctx = await offline_context(browser)
                 page = await ctx.new_page()
-                await open_ballot(page, url, codes[i], f"D{1 + i % 6}", ms)
+                await open_ballot(page, url, codes[i], f"M{1 + i % 4}", ms)
                 return ctx, page
 
             opened = await asyncio.gather(*(open_second(i) for i in range(N_FIRST, N_FIRST + N_SECOND)))
@@ -244,7 +244,7 @@ def test_meeting_through_the_proxy_survives_a_killed_worker(district, district_d
                     notice = await page.wait_for_selector("#linli-kernel-lost", timeout=60_000)
                     said = (await notice.inner_text()).strip()
                     await page.reload(wait_until="commit", timeout=ms)  # what the notice asks the resident to do
-                    await open_ballot(page, url, codes[i], f"D{1 + i % 6}", ms)
+                    await open_ballot(page, url, codes[i], f"M{1 + i % 4}", ms)
                     out = {"notice": said, "reloaded_on": await worker_of(ctx)}
                 else:
                     out = {}
@@ -255,17 +255,17 @@ def test_meeting_through_the_proxy_survives_a_killed_worker(district, district_d
 
             seconds = await asyncio.gather(*(finish(k) for k in range(N_SECOND)))
             await browser.close()
-            return firsts, held, seconds, failover
+            return held, seconds, failover
 
-    firsts, held, seconds, failover = in_thread(run)
+    held, seconds, failover = in_thread(run)
     assert failover[0] == 200 and "linli_resident_worker=r2" in failover[1], failover
     moved = [s for s, w in zip(seconds, held) if w == "r1"]
     assert moved and all("请刷新页面" in s["notice"] for s in moved), moved
     # The reload reached a live worker: r2 while r1 is down, or r1 once restarted (both serve the same store).
     assert all(s["reloaded_on"] in ("r1", "r2") for s in moved), moved
-    receipts = [f["receipt"] for f in firsts] + [s["receipt"] for s in seconds]
-    assert len(receipts) == N_FIRST + N_SECOND and all(receipts)
+    receipts = [s["receipt"] for s in seconds]
+    assert len(receipts) == N_SECOND and all(receipts)
     turnout = open_store(district_db).turnout(rid)
-    assert turnout["ballots"] == len(receipts) == turnout["codes_used"], turnout
+    assert turnout["ballots"] == N_FIRST + N_SECOND == turnout["codes_used"], turnout
     print(f"tablets on the killed worker: {len(moved)}; reloaded on: {[s['reloaded_on'] for s in moved]}")
 
