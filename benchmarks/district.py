@@ -268,6 +268,9 @@ def main(argv: list[str] | None = None) -> None:
                 ok = [o for o in outcomes if "receipt" in o]
                 stored = open_store(db).turnout(rid)["ballots"]
                 rows.append((workers, ok, len(outcomes) - len(ok), stored, load))
+                for o in outcomes:
+                    if "failure" in o:
+                        print(f"  {workers} worker(s): tablet failed: {o['failure']}", flush=True)
             print(f"\nDistrict through nginx, N={args.n} tablets opening within {args.open_within:g} s "
                   f"(PostgreSQL via PgBouncer; {os.cpu_count()} cores)")
             print("| resident workers | usable p50 / p95 s | receipt p50 / p95 s | failures | cast / stored | load avg at start |")
