@@ -34,7 +34,7 @@ def test_nginx_accepts_the_configuration_and_maps_each_cookie_to_its_worker(lay)
     for name, port in (("r1", 9561), ("r2", 9562), ("r3", 9563)):
         assert f"        {name} resident_{name};" in text
         block = text.split(f"upstream resident_{name} {{", 1)[1].split("}", 1)[0]
-        assert f"server 127.0.0.1:{port} max_fails=1" in block and block.count("backup") == 2
+        assert f"server 127.0.0.1:{port} max_fails=0;" in block and block.count("backup") == 2
     assert "map $cookie_linli_resident_worker $resident_pool" in text and "default resident_all;" in text
     assert "proxy_set_header X-Real-IP $remote_addr;" in text and "gzip on;" in text
     assert "ip_hash" not in text  # tablets behind one NAT address would all land on one worker

@@ -107,8 +107,10 @@ def _upstreams(lay: Layout, audience: str) -> str:
     lines += [f"        server 127.0.0.1:{w.port} max_fails=1 fail_timeout=5s;" for w in ws]
     lines.append("    }")
     for w in ws:
+        # max_fails=0: a request the worker refuses (down, restarting) goes to a backup, but the worker is
+        # never taken out for a while: its pages' websockets, once it is back, must still reach it.
         lines.append(f"    upstream {audience}_{w.name} {{")
-        lines.append(f"        server 127.0.0.1:{w.port} max_fails=1 fail_timeout=5s;")
+        lines.append(f"        server 127.0.0.1:{w.port} max_fails=0;")
         lines += [f"        server 127.0.0.1:{o.port} backup;" for o in ws if o != w]
         lines.append("    }")
     lines.append(f"    map $cookie_{worker_cookie(audience)} ${audience}_pool {{")
