@@ -67,6 +67,7 @@ class District:
             if all(0 < self.status(path, cookie) < 500 for path, cookie in wanted):
                 return self
             time.sleep(0.5)
+        self.stop()  # nothing left running behind a failed start
         raise RuntimeError(f"the district did not come up in {timeout:.0f} s:\n{self.text()[-4000:]}")
 
     def status(self, path: str, cookie: str = "") -> int:
