@@ -33,13 +33,16 @@ demo: install
 
 # Browser tests drive Debian's chromium; Chinese text needs Noto CJK fonts; store tests also run
 # on a throwaway PostgreSQL server (scripts/postgres.py) from Debian's postgresql package; notice PDFs
-# (WeasyPrint) need Debian's pango libraries.
+# (WeasyPrint) need Debian's pango libraries; the district test runs Debian's nginx and pgbouncer
+# (unprivileged, own config under var/district; no system service is used).
 test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0" || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
+	command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || missing="$$missing pgbouncer"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing (Debian packages)"; \

@@ -19,8 +19,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from toolkit.serve import serve
     from toolkit.settings import load_settings
+
+    if args.district:
+        from toolkit.district import serve_district
+
+        return serve_district(load_settings(), workers=args.workers, debug=args.debug)
+    from toolkit.serve import serve
 
     return serve(load_settings(), debug=args.debug)
 
@@ -138,6 +143,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the resident and staff pages with Voila")
     p.add_argument("--debug", action="store_true", help="show tracebacks in pages and logs")
+    p.add_argument("--district", action="store_true", help="nginx at one address (LINLI_DISTRICT_PORT) in front of several Voila workers; PgBouncer for a PostgreSQL LINLI_DB")
+    p.add_argument("--workers", type=int, default=None, help="with --district: resident workers (default LINLI_WORKERS)")
     p.set_defaults(func=_serve)
 
     p = sub.add_parser("migrate", help="create or upgrade the database schema")

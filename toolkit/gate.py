@@ -2,7 +2,8 @@
 
 - :class:`HostAllowList` — which ``Host`` headers a server answers (DNS rebinding defence);
 - :class:`LoginLimiter` — wrong staff logins per client address, then a lockout;
-- :class:`KernelSlots` — how many page kernels a server and one client address may hold.
+- :class:`KernelSlots` — how many page kernels a server and one client address may hold;
+- :func:`client_address` — the device behind a trusted reverse proxy (``linli serve --district``).
 
 Clocks are passed in (``now`` in seconds, monotonic), so every rule is tested without waiting.
 """
@@ -187,3 +188,21 @@ class KernelSlots:
     def forget_missing(self, alive: set[str]) -> None:
         for kid in [k for k in self.owners if k not in alive]:
             del self.owners[kid]
+
+
+def client_address(peer: str, real_ip: str | None, trusted_proxies: frozenset[str]) -> str:
+    """The device a request comes from: ``peer`` (the TCP peer), unless the peer is a trusted proxy
+    that names the device in its ``X-Real-IP`` header. A header from anyone else is ignored, so a
+    tablet cannot pose as many devices (or as another one) to the per-device kernel cap.
+
+    >>> client_address("127.0.0.1", "192.168.1.23", frozenset({"127.0.0.1"}))
+    '192.168.1.23'
+    >>> client_address("192.168.1.50", "10.0.0.9", frozenset({"127.0.0.1"}))
+    '192.168.1.50'
+    >>> client_address("127.0.0.1", "not an address", frozenset({"127.0.0.1"}))
+    '127.0.0.1'
+    """
+    if peer not in trusted_proxies or not real_ip:
+        return peer
+    ip = _ip(real_ip.strip())
+    return str(ip) if ip is not None else peer

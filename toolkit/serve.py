@@ -167,52 +167,86 @@ def serve(settings: Settings, *, debug: bool = False, check_seconds: float = 0.5
     keeps dying is retried with growing pauses (up to a minute). The other server never stops.
     """
     servers = {a: voila_server(a, settings, debug=debug) for a in AUDIENCES}
-    procs = {a: _start(s) for a, s in servers.items()}
-    restarts: dict[str, list[float]] = {a: [] for a in AUDIENCES}
+
+    def announce() -> None:
+        who = {"resident": "residents (tablet)", "staff": "facilitators and staff"}
+        print("\nLinli is running. Start at the two home pages:")
+        for s in servers.values():
+            print(f"  {s.audience + '-home':<14} for {who[s.audience]}: {s.home_url(settings.host)}")
+        print("Every page:")
+        for s in servers.values():
+            for page in s.pages():
+                if page != "home":
+                    print(f"  {page:<14} for {who[s.audience]}: {s.url(settings.host, page)}")
+        print("Press Ctrl-C to stop.\n", flush=True)
+
+    return supervise(servers, announce=announce, stopped="both servers stopped", check_seconds=check_seconds)
+
+
+def supervise(
+    servers: dict[str, "Server | Process"],
+    *,
+    announce=None,
+    stopped: str = "all servers stopped",
+    check_seconds: float = 0.5,
+) -> int:
+    """Run every server in its own process group, restart one that dies, stop all on Ctrl-C/SIGTERM.
+
+    A server that dies (out of memory, killed) is started again at once and the log says so; one that
+    keeps dying is retried with growing pauses (up to a minute). The others never stop.
+    """
+    procs = {name: _start(s) for name, s in servers.items()}
+    restarts: dict[str, list[float]] = {name: [] for name in servers}
     next_try: dict[str, float] = {}
     time.sleep(1)
-    who = {"resident": "residents (tablet)", "staff": "facilitators and staff"}
-    print("\nLinli is running. Start at the two home pages:")
-    for s in servers.values():
-        print(f"  {s.audience + '-home':<14} for {who[s.audience]}: {s.home_url(settings.host)}")
-    print("Every page:")
-    for s in servers.values():
-        for page in s.pages():
-            if page != "home":
-                print(f"  {page:<14} for {who[s.audience]}: {s.url(settings.host, page)}")
-    print("Press Ctrl-C to stop.\n", flush=True)
-    for a, p in procs.items():
-        _log(f"{a} server started (pid {p.pid}, port {servers[a].port})")
+    if announce is not None:
+        announce()
+    for name, p in procs.items():
+        _log(f"{name} server started (pid {p.pid}{_port_note(servers[name])})")
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         while True:
             now = time.monotonic()
-            for audience, proc in list(procs.items()):
-                if proc.poll() is None or next_try.get(audience, 0) > now:
+            for name, proc in list(procs.items()):
+                if proc.poll() is None or next_try.get(name, 0) > now:
                     continue
-                if audience not in next_try:  # just noticed
-                    _log(f"{audience} server (pid {proc.pid}) stopped with exit code {proc.returncode}; restarting it")
+                if name not in next_try:  # just noticed
+                    _log(f"{name} server (pid {proc.pid}) stopped with exit code {proc.returncode}; restarting it")
                     _end_group(proc)
-                    recent = [t for t in restarts[audience] if now - t < 60]
+                    recent = [t for t in restarts[name] if now - t < 60]
                     pause = min(60.0, 2.0 ** max(0, len(recent) - 2)) if len(recent) >= 3 else 0.0
                     if pause:
-                        _log(f"{audience} server died {len(recent)} times in a minute; next try in {pause:.0f} s")
-                    next_try[audience] = now + pause
+                        _log(f"{name} server died {len(recent)} times in a minute; next try in {pause:.0f} s")
+                    next_try[name] = now + pause
                     if pause:
                         continue
-                next_try.pop(audience, None)
-                restarts[audience].append(now)
-                procs[audience] = _start(servers[audience])
-                _log(f"{audience} server restarted (pid {procs[audience].pid}, port {servers[audience].port})")
+                next_try.pop(name, None)
+                restarts[name].append(now)
+                procs[name] = _start(servers[name])
+                _log(f"{name} server restarted (pid {procs[name].pid}{_port_note(servers[name])})")
             time.sleep(check_seconds)
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        for p in procs.values():
+        for p in reversed(list(procs.values())):
             _end_group(p)
-        _log("both servers stopped")
+        _log(stopped)
     return 0
+
+
+@dataclass(frozen=True)
+class Process:
+    """A helper server run beside the Voila servers (nginx, PgBouncer): its command and environment."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    port: int | None = None
+
+
+def _port_note(server: "Server | Process") -> str:
+    return f", port {server.port}" if server.port else ""
 
 
 def page_path(audience: str, page: str) -> Path:

@@ -26,6 +26,10 @@
 | LINLI_TIANDITU_KEY | unset | Tianditu key: planners' maps offer the Tianditu basemap |
 | LINLI_GAODE_TILES | unset | ``1``: planners' maps offer the Gaode (GCJ-02) basemap |
 | LINLI_TABLET_RESET_SECONDS | ``120`` | a shared vote tablet untouched this long goes back to the code screen (``0``: never) |
+| LINLI_DB_POOL | ``2`` | PostgreSQL connections one page kernel may hold (its pool); more requests wait, then "busy" |
+| LINLI_DISTRICT_PORT | ``8080`` | ``linli serve --district``: nginx's public port; workers listen on the next ports (127.0.0.1) |
+| LINLI_WORKERS | ``2`` | ``linli serve --district``: Voila workers for the resident pages (staff: 1) |
+| LINLI_DB_CONNECTIONS | ``20`` | ``linli serve --district`` on PostgreSQL: PgBouncer's server connections in total |
 """
 
 from __future__ import annotations
@@ -63,6 +67,10 @@ ENV_VARS = (
     "LINLI_TIANDITU_KEY",
     "LINLI_GAODE_TILES",
     "LINLI_TABLET_RESET_SECONDS",
+    "LINLI_DB_POOL",
+    "LINLI_DISTRICT_PORT",
+    "LINLI_WORKERS",
+    "LINLI_DB_CONNECTIONS",
 )
 
 
@@ -88,6 +96,10 @@ class Settings:
     idle_minutes: float = 30.0
     lockout_minutes: float = 15.0
     tablet_reset_seconds: float = 120.0
+    db_pool: int = 2
+    district_port: int = 8080
+    workers: int = 2
+    db_connections: int = 20
 
 
 def _number(name: str, default: str, kind: type) -> int | float:
@@ -127,4 +139,8 @@ def load_settings() -> Settings:
         idle_minutes=float(_number("LINLI_IDLE_MINUTES", "30", float)),
         lockout_minutes=float(_number("LINLI_LOCKOUT_MINUTES", "15", float)),
         tablet_reset_seconds=float(_number("LINLI_TABLET_RESET_SECONDS", "120", float)),
+        db_pool=max(1, int(_number("LINLI_DB_POOL", "2", int))),
+        district_port=int(_number("LINLI_DISTRICT_PORT", "8080", int)),
+        workers=max(1, int(_number("LINLI_WORKERS", "2", int))),
+        db_connections=max(1, int(_number("LINLI_DB_CONNECTIONS", "20", int))),
     )

@@ -15,7 +15,10 @@ builds the command; see ``toolkit.serve``). On top of Voila it
 - takes the staff token / password hash from the environment (``LINLI_STAFF_TOKEN``,
   ``LINLI_STAFF_PASSWORD_HASH``), never from the command line, and redirects a ``?token=`` URL to the
   same URL without it once the login cookie is set;
-- sends cache headers for the vendored template assets and gzips text responses.
+- sends cache headers for the vendored template assets and gzips text responses;
+- behind ``linli serve --district``'s nginx: takes the device address from the proxy's ``X-Real-IP``
+  only when the request comes from a trusted proxy address (``trusted_proxies``), and names itself in a
+  ``linli_<audience>_worker`` cookie on every page, which nginx maps back to this worker (sticky websockets).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from voila.app import Voila
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
-from toolkit.gate import HostAllowList, KernelSlots, LoginLimiter
+from toolkit.gate import HostAllowList, KernelSlots, LoginLimiter, client_address
 from toolkit.i18n import text
 from toolkit.markup import escape
 
@@ -98,6 +101,8 @@ class LinliApplication(tornado.web.Application):
 
     def find_handler(self, request, **kwargs):
         app: LinliVoila = self.settings["linli_app"]
+        if app.proxies:  # every later rule (kernel caps, login limit, logs) sees the device, not the proxy
+            request.remote_ip = client_address(request.remote_ip, request.headers.get("X-Real-IP"), app.proxies)
         if not app.hosts.allows(request.host):
             app.log.warning("refused request with Host %r from %s", request.host, request.remote_ip)
             return self.get_handler_delegate(request, RefusalHandler, {"status": 403, "key": "serve.host"})
@@ -160,6 +165,8 @@ class LinliPageHandler(TornadoVoilaHandler):
             return
         self.xsrf_token  # noqa: B018 — sets the _xsrf cookie the unload beacon sends back
         app: LinliVoila = self.settings["linli_app"]
+        if app.worker:  # nginx sends this browser's websocket and API calls back to this worker
+            self.set_cookie(worker_cookie(app.audience), app.worker, path=self.base_url, httponly=True, samesite="Lax")
         address = self.request.remote_ip
         km = self.kernel_manager
         alive = set(km.list_kernel_ids())
@@ -244,6 +251,11 @@ class LinliWebsocketConnection(ZMQChannelsWebsocketConnection):
         super().handle_incoming_message(incoming_msg)
 
 
+def worker_cookie(audience: str) -> str:
+    """The cookie naming the worker that holds a browser's page kernels (one per audience)."""
+    return f"linli_{audience}_worker"
+
+
 STATIC_MAX_AGE = 7 * 24 * 3600
 _HASHED = re.compile(r"/voila/labextensions/.*\.[0-9a-f]{16,}\.js$")
 
@@ -325,6 +337,8 @@ class LinliVoila(Voila):
     login_attempts = Int(5).tag(config=True)
     lockout_minutes = Float(15.0).tag(config=True)
     gzip = Bool(True).tag(config=True)
+    worker = Unicode("", help="this worker's name behind the district proxy (the linli_worker cookie)").tag(config=True)
+    trusted_proxies = Unicode("", help="comma list of proxy addresses whose X-Real-IP names the device").tag(config=True)
 
     def initialize(self, argv=None):
         super().initialize(argv)
@@ -342,6 +356,7 @@ class LinliVoila(Voila):
         self.hosts = HostAllowList.build(self.listen_host, publics, self.public_url or None)
         self.login_limiter = LoginLimiter(self.login_attempts, 60.0, self.lockout_minutes * 60)
         self.slots = KernelSlots(self.max_kernels, self.max_kernels_per_client)
+        self.proxies = frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
 
     def init_settings(self):
         settings = super().init_settings()

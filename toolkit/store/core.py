@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, create_engine, event, func, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from toolkit.errors import StoreError, StoreUnavailable
 from toolkit.store import migrations, schema
@@ -42,10 +43,13 @@ def database_url(db: str | Path) -> str:
     return f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
+POOL_TIMEOUT_S = 30.0
+
+
 def make_engine(db: str | Path) -> Engine:
     url = make_url(database_url(db))
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return _server_engine(url)
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         private_file(Path(url.database))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None})
@@ -68,6 +72,47 @@ def make_engine(db: str | Path) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _server_engine(url: Any) -> Engine:
+    """A PostgreSQL engine whose pool holds at most ``LINLI_DB_POOL`` connections (one page kernel
+    opens one store: that is the bound per kernel). A page that finds them all in use waits up to
+    ``POOL_TIMEOUT_S``, then says the database is busy. psycopg's server-side prepared statements are
+    off, so the URL may point at PgBouncer in transaction mode (``linli serve --district``)."""
+    from toolkit.settings import load_settings
+
+    connect_args = {"prepare_threshold": None} if url.get_driver_name() == "psycopg" else {}
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=load_settings().db_pool, max_overflow=0,
+        pool_timeout=POOL_TIMEOUT_S, connect_args=connect_args,
+    )
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """The PostgreSQL server PgBouncer logs in to, from a ``LINLI_DB`` URL."""
+
+    host: str  # a host name, an address or a Unix socket folder
+    port: int
+    database: str
+    user: str
+    password: str | None
+    driver: str  # "postgresql+psycopg"
+
+
+def upstream(db_url: str) -> Upstream | None:
+    """The PostgreSQL server behind ``LINLI_DB``, or None for SQLite."""
+    if "://" not in db_url:
+        return None
+    url = make_url(db_url)
+    if url.get_backend_name() != "postgresql":
+        return None
+    query = dict(url.query)
+    host = url.host or str(query.get("host", "")) or "/var/run/postgresql"
+    port = url.port or int(query.get("port", 5432))
+    if not url.database or not url.username:
+        raise StoreError(f"LINLI_DB={url.render_as_string(hide_password=True)} needs a user and a database name. Fix: e.g. postgresql+psycopg://linli@db-host/linli")
+    return Upstream(host, port, url.database, url.username, url.password, url.drivername)
 
 
 def private_file(path: Path) -> None:
@@ -94,9 +139,12 @@ def _unavailable() -> Iterator[None]:
     """Translate the driver's operational errors into :class:`StoreUnavailable` (one exception family)."""
     try:
         yield
+    except PoolTimeout as exc:  # every connection of this page's pool is in use past the wait
+        raise StoreUnavailable("busy", str(exc).splitlines()[0]) from None
     except OperationalError as exc:
         text = str(exc.orig).lower()
-        reason = "busy" if "locked" in text or "busy" in text else "readonly" if "readonly" in text or "read-only" in text else "down"
+        # "too many clients" / "no more connections allowed": the server's connection limit
+        reason = "busy" if "locked" in text or "busy" in text or "too many clients" in text or "no more connections" in text else "readonly" if "readonly" in text or "read-only" in text else "down"
         raise StoreUnavailable(reason, str(exc.orig).splitlines()[0]) from None
 
 
@@ -366,7 +414,8 @@ class Watcher:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._conn = store.engine.connect()
+        with _unavailable():  # a server at its connection limit: the page says "busy", never a raw error
+            self._conn = store.engine.connect()
         self._last: Any = None
 
     def token(self) -> Any:
