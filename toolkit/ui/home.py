@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as w
 
 from toolkit.i18n import text
-from toolkit.markup import escape
+from toolkit.markup import escape, filled, user
 from toolkit.ui.nav import href
 
 if TYPE_CHECKING:
@@ -60,21 +60,21 @@ class StaffHome:
             f'<div class="linli-count" data-count="{k}"><b>{n:,}</b> {escape(text(f"nav.count.{k}", g))}</div>' for k, n in counts
         )
         titles = frame.set_index("id").title.to_dict() if len(frame) else {}
-        waiting = "".join(f"<li>{int(pid)}. {escape(str(titles.get(pid, '')))}</li>" for pid in queue[:AWAITING_SHOWN])
+        waiting = "".join(f"<li>{int(pid)}. {user(titles.get(pid, ''))}</li>" for pid in queue[:AWAITING_SHOWN])
         more = f"<li>{escape(text('nav.awaiting_more', g, n=len(queue) - AWAITING_SHOWN))}</li>" if len(queue) > AWAITING_SHOWN else ""
         awaiting = (
             f'<ul class="linli-home-list">{waiting}{more}</ul>' + _link("screening", g, text("nav.open_screening", g), "linli-button-link")
             if queue else f"<p>{escape(text('nav.awaiting_none', g))}</p>"
         )
         rounds = self._rows(
-            [(r["id"], text("nav.round_row", g, id=r["id"], name=r["name"]), text(f"nav.state.{r['status']}", g),
+            [(r["id"], filled(text("nav.round_row", g), id=escape(r["id"]), name=user(r["name"])), text(f"nav.state.{r['status']}", g),
               [("round-desk", "nav.link.desk"), ("results", "nav.link.results")] + ([("paper", "nav.link.paper")] if r["status"] == "open" else []))
              for r in self.store.rounds()], "round")
         panels = self._rows(
-            [(p["id"], text("nav.panel_row", g, id=p["id"], name=p["name"]), text("nav.state.locked" if p["locked_at"] else "nav.state.scoring", g),
+            [(p["id"], filled(text("nav.panel_row", g), id=escape(p["id"]), name=user(p["name"])), text("nav.state.locked" if p["locked_at"] else "nav.state.scoring", g),
               [("tally", "nav.link.tally")]) for p in self.store.panels()], "panel")
         plans = self._rows(
-            [(p["id"], text("nav.plan_row", g, id=p["id"], name=p["name"]), text("nav.state.frozen" if p.get("frozen_at") else "nav.state.plan_open", g),
+            [(p["id"], filled(text("nav.plan_row", g), id=escape(p["id"]), name=user(p["name"])), text("nav.state.frozen" if p.get("frozen_at") else "nav.state.plan_open", g),
               [("plan", "nav.link.plan")]) for p in self.store.plans()], "plan")
         pages = " ".join(_link(p, g, text(f"nav.page.{p}", g), "linli-button-link") for p in ("live-map", "screening", "results", "paper", "feedback", "projects", "notices", "dashboard"))
         self.overview.value = (
@@ -89,10 +89,11 @@ class StaffHome:
         )
 
     def _rows(self, rows: list[tuple[int, str, str, list[tuple[str, str]]]], kind: str) -> str:
+        """A table of rounds, panels or plans: (id, name as HTML, state, links)."""
         if not rows:
             return f"<p>{escape(text('nav.none_yet', self.lang))}</p>"
         body = "".join(
-            f'<tr data-{kind}="{rid}"><td>{escape(name)}</td><td class="linli-state">{escape(state)}</td><td>'
+            f'<tr data-{kind}="{rid}"><td>{name}</td><td class="linli-state">{escape(state)}</td><td>'
             + " ".join(_link(page, self.lang, text(key, self.lang), "linli-button-link", **{kind: rid}) for page, key in links)
             + "</td></tr>"
             for rid, name, state, links in rows
@@ -180,7 +181,7 @@ class PanelForm:
         g = self.lang
         name = self.store.panel(panel_id)["name"]
         rows = "".join(
-            f'<tr><td>{escape(person)}</td><td>{escape(text(f"nav.tier.{tiers[person]}", g))}</td><td class="linli-code">{escape(code)}</td></tr>'
+            f'<tr><td>{user(person)}</td><td>{escape(text(f"nav.tier.{tiers[person]}", g))}</td><td class="linli-code">{escape(code)}</td></tr>'
             for person, code in codes.items()
         )
         table = f'<table class="linli-codes-table">{rows}</table>'
@@ -203,7 +204,7 @@ class PanelForm:
 
 @dataclass(frozen=True)
 class Tile:
-    """One tile of the residents' landing page. ``note`` replaces the hint when disabled."""
+    """One tile of the residents' landing page (``hint`` is HTML: a round's name is user data)."""
 
     page: str
     title: str
@@ -217,12 +218,12 @@ def resident_tiles(store: "Store", lang: str, pages: tuple[str, ...]) -> list[Ti
     A page another helper adds gets a tile once it has ``nav.tile.<page>`` texts."""
     open_rounds = [r for r in store.rounds() if r["status"] == "open"]
     known = {
-        "propose": lambda: Tile("propose", text("nav.tile.propose", lang), text("nav.tile.propose_hint", lang)),
+        "propose": lambda: Tile("propose", text("nav.tile.propose", lang), escape(text("nav.tile.propose_hint", lang))),
         "vote": lambda: (
-            Tile("vote", text("nav.tile.vote", lang), text("nav.tile.vote_hint", lang, name=open_rounds[0]["name"]), True, (("round", open_rounds[0]["id"]),))
-            if open_rounds else Tile("vote", text("nav.tile.vote", lang), text("nav.tile.vote_none", lang), False)
+            Tile("vote", text("nav.tile.vote", lang), filled(text("nav.tile.vote_hint", lang), name=user(open_rounds[0]["name"])), True, (("round", open_rounds[0]["id"]),))
+            if open_rounds else Tile("vote", text("nav.tile.vote", lang), escape(text("nav.tile.vote_none", lang)), False)
         ),
-        "scoring": lambda: Tile("scoring", text("nav.tile.score", lang), text("nav.tile.score_hint", lang)),
+        "scoring": lambda: Tile("scoring", text("nav.tile.score", lang), escape(text("nav.tile.score_hint", lang))),
     }
     order = ["propose", "vote", "scoring"] + sorted(p for p in pages if p not in ("propose", "vote", "scoring", "home"))
     tiles = []
@@ -233,7 +234,7 @@ def resident_tiles(store: "Store", lang: str, pages: tuple[str, ...]) -> list[Ti
             tiles.append(known[page]())
         else:
             try:
-                tiles.append(Tile(page, text(f"nav.tile.{page}", lang), text(f"nav.tile.{page}_hint", lang)))
+                tiles.append(Tile(page, text(f"nav.tile.{page}", lang), escape(text(f"nav.tile.{page}_hint", lang))))
             except KeyError:
                 continue  # a page without tile texts yet is not offered
     return tiles
@@ -244,7 +245,7 @@ def resident_home(tiles: list[Tile], lang: str) -> w.HTML:
     other = "en" if lang == "zh" else "zh"
     cells = []
     for t in tiles:
-        inner = f'<span class="linli-tile-title">{escape(t.title)}</span><span class="linli-tile-hint">{escape(t.hint)}</span>'
+        inner = f'<span class="linli-tile-title">{escape(t.title)}</span><span class="linli-tile-hint">{t.hint}</span>'
         if t.enabled:
             cells.append(f'<a class="linli-tile" data-page="{escape(t.page)}" href="{escape(href(t.page, lang, **dict(t.params)))}">{inner}</a>')
         else:

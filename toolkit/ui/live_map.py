@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from toolkit.markup import escape
+from toolkit.markup import escape, user
 from toolkit.ui.polling import LivePoller
 from toolkit.ui.texts import T
 
@@ -83,9 +83,9 @@ class LiveMap(LivePoller):
         frame = self.load()
         self._send_features(maps.proposals_geojson(frame, self.rules))
         self.by_category.value = self._table(self.t("by_category"), self._category_counts(frame))
-        self.by_community.value = self._table(self.t("by_community"), self._community_counts(frame))
+        self.by_community.value = self._table(self.t("by_community"), self._community_counts(frame), names=user)
         items = "".join(
-            f"<li>{escape(r.title)} <small>· {escape(r.compound_name if isinstance(r.compound_name, str) else self.t('no_place'))}</small></li>"
+            f"<li>{user(r.title)} <small>· {user(r.compound_name) if isinstance(r.compound_name, str) else escape(self.t('no_place'))}</small></li>"
             for r in frame.sort_values("id", ascending=False).head(6).itertuples()
         )
         self.latest.value = f'<div><b>{escape(self.t("latest"))}</b><ol class="linli-latest" id="linli-latest">{items}</ol></div>'
@@ -142,6 +142,6 @@ class LiveMap(LivePoller):
         return rows[:10]
 
     @staticmethod
-    def _table(caption: str, rows: list[tuple[str, int]]) -> str:
-        body = "".join(f'<tr><td>{escape(k)}</td><td class="num">{v}</td></tr>' for k, v in rows)
+    def _table(caption: str, rows: list[tuple[str, int]], names: Callable[[str], str] = escape) -> str:
+        body = "".join(f'<tr><td>{names(k)}</td><td class="num">{v}</td></tr>' for k, v in rows)
         return f"<div><b>{escape(caption)}</b><table>{body}</table></div>"

@@ -11,7 +11,7 @@ import ipywidgets as w
 
 from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
-from toolkit.markup import escape, yuan
+from toolkit.markup import escape, user, yuan
 from toolkit.rounds.plan import Plan, PlanLine, check_balance, diff, remove_line, set_line, set_terms
 from toolkit.ui.tablets import error_text, tt
 from toolkit.ui.texts import T
@@ -59,7 +59,7 @@ class PlanDesk:
         self.carry = w.BoundedIntText(description=_t(g, "carry_over"), value=0, min=0, max=10**10, style={"description_width": "160px"})
         self.reserve.observe(lambda _c: self.set_terms(), names=["value"])
         self.carry.observe(lambda _c: self.set_terms(), names=["value"])
-        self.note = w.Text(description=_t(g, "version_note"), style={"description_width": "120px"}, layout=w.Layout(width="640px"))
+        self.note = w.Text(description=_t(g, "version_note"), style={"description_width": "200px"}, layout=w.Layout(width="720px"))
         self.propose_button = w.Button(description=_t(g, "propose_version"), button_style="primary", layout=w.Layout(height="52px"))
         self.propose_button.add_class("linli-propose-version")
         self.propose_button.on_click(lambda _b: self.propose())
@@ -110,12 +110,12 @@ class PlanDesk:
             self.draft = Plan((), Fraction(self.reserve.value, 100), self.carry.value * 100)
         final = self.process.frozen
         status = _t(self.lang, "plan_final") if final else _t(self.lang, "plan_round", n=self.process.round_no, total=self.process.rounds)
-        self.head.value = f'<div class="linli-title" id="linli-plan-status" data-final="{int(final)}">{escape(rec["name"])} · {escape(status)}</div>'
+        self.head.value = f'<div class="linli-title" id="linli-plan-status" data-final="{int(final)}">{user(rec["name"])} · {escape(status)}</div>'
         self.editor.layout.display = "none" if final else "flex"
         self.show()
 
     def create(self, name: str, rounds: int) -> int:
-        self.plan_id = self.store.create_plan(name.strip() or "共有资金收支计划", rounds)
+        self.plan_id = self.store.create_plan(name.strip() or _t(self.lang, "plan_default_name"), rounds)
         self.load()
         return self.plan_id
 
@@ -125,7 +125,7 @@ class PlanDesk:
             n = len(self.process.comments_on(x.id)) if self.plan_id is not None else 0
             rows += (
                 f'<tr data-line="{escape(x.id)}"><td>{escape(x.id)}</td><td>{escape(_t(self.lang, "line_kind_" + x.kind))}</td>'
-                f'<td>{escape(x.label.get(self.lang) or x.label.zh)}</td><td class="num">{escape(yuan(x.amount_fen))}</td><td class="linli-comments" data-comments="{n}">{_comment_icons(n)}</td></tr>'
+                f'<td>{user(x.label.get(self.lang) or x.label.zh)}</td><td class="num">{escape(yuan(x.amount_fen))}</td><td class="linli-comments" data-comments="{n}">{_comment_icons(n)}</td></tr>'
             )
         self.table.value = f'<table id="linli-plan-lines">{rows}</table>'
         self.comment_line.options = [(f"{x.id} {x.label.zh}", x.id) for x in self.draft.lines]

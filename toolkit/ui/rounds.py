@@ -13,7 +13,7 @@ import ipywidgets as w
 from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
 from toolkit.i18n import text
-from toolkit.markup import escape, yuan
+from toolkit.markup import escape, user, yuan
 from toolkit.text import clean_line
 from toolkit.ui.ballot import BallotEditor
 from toolkit.ui.polling import LivePoller
@@ -65,7 +65,7 @@ class RoundDesk:
         self.round_id: int | None = None
         g = lang
         self.name = w.Text(description=_t(g, "round_name"), value="", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
-        self.fund = w.Text(description=_t(g, "fund_name"), value="共有资金", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
+        self.fund = w.Text(description=_t(g, "fund_name"), value=_t(g, "fund_default"), style={"description_width": "160px"}, layout=w.Layout(width="640px"))
         self.amount = w.BoundedIntText(description=_t(g, "fund_amount"), value=300_000, min=1, max=10**9, style={"description_width": "160px"})
         self.name.add_class("linli-round-name")
         self.ballot_type = w.ToggleButtons(options=[(_t(g, f"bt_{k}"), k) for k in ("approval", "knapsack", "cumulative", "ranking")], value="knapsack", style={"button_width": "auto"})
@@ -324,7 +324,7 @@ class ResultsBoard(LivePoller):
 
     def refresh(self) -> None:
         r = self.store.round(self.round_id)
-        self.head.value = f'<div class="linli-big">{escape(_t(self.lang, "results_title"))} · {escape(r["name"])}</div>'
+        self.head.value = f'<div class="linli-big">{escape(_t(self.lang, "results_title"))} · {user(r["name"])}</div>'
         t = self.store.turnout(self.round_id)
         ch = t["by_channel"]
         self.turnout.value = (
@@ -364,7 +364,7 @@ class ResultsBoard(LivePoller):
             bar = (f'<div class="linli-bar-track"><div class="linli-bar {"linli-bar-funded" if pid in funded else "linli-bar-not"}" '
                    f'style="width:{max(votes * 100 // most, 1)}%"></div></div><div class="linli-votes">{escape(text("nav.results.votes", g, n=votes))}</div>')
             rows += (
-                f'<tr data-project="{escape(pid)}" data-funded="{int(pid in funded)}" data-votes="{votes}"><td class="linli-result-name"><b>{escape(p["name"])}</b><br/><small>{escape(res.explanations[pid])}</small></td>'
+                f'<tr data-project="{escape(pid)}" data-funded="{int(pid in funded)}" data-votes="{votes}"><td class="linli-result-name"><b>{user(p["name"])}</b><br/><small>{escape(res.explanations[pid])}</small></td>'
                 f'<td class="linli-result-bar">{bar}</td><td class="num">{escape(yuan(p["cost_fen"]))}</td><td class="mark">{escape(mark)}</td></tr>'
             )
         self.table.value = (f'<div class="linli-title">{escape(text("nav.results.bars_title", g))}</div>'
@@ -446,7 +446,7 @@ class PaperDesk:
         self.save.on_click(lambda _b: self.enter())
         self.message = w.HTML()
         self.state = w.HTML()
-        title = w.HTML(f'<div class="linli-big">{escape(_t(g, "paper_title"))} · {escape(self.settings.name.get(g))}</div>')
+        title = w.HTML(f'<div class="linli-big">{escape(_t(g, "paper_title"))} · {user(self.settings.name.get(g))}</div>')
         self.root = w.VBox([title, w.HBox([self.operator, self.serial, self.resolver]), self.editor.root, self.save, self.message, self.state])
         self.root.add_class("linli-page")
         self.root.add_class(f"linli-lang-{lang}")
