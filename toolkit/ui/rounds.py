@@ -13,7 +13,7 @@ import ipywidgets as w
 from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
 from toolkit.i18n import text
-from toolkit.markup import escape, user, yuan
+from toolkit.markup import escape, filled, user, yuan
 from toolkit.text import clean_line
 from toolkit.ui.ballot import BallotEditor
 from toolkit.ui.polling import LivePoller
@@ -377,9 +377,9 @@ class ResultsBoard(LivePoller):
             lines = [escape(_t(g, "side_by_side", a=words[str(a.spec)], b=words[other]))]
             if c.only_a or c.only_b:
                 if c.only_a:
-                    lines.append(escape(_t(g, "only_in", rule=words[str(a.spec)], projects="、".join(names[x]["name"] for x in c.only_a))))
+                    lines.append(filled(_t(g, "only_in"), rule=escape(words[str(a.spec)]), projects=("、" if g == "zh" else ", ").join(user(names[x]["name"]) for x in c.only_a)))
                 if c.only_b:
-                    lines.append(escape(_t(g, "only_in", rule=words[other], projects="、".join(names[x]["name"] for x in c.only_b))))
+                    lines.append(filled(_t(g, "only_in"), rule=escape(words[other]), projects=("、" if g == "zh" else ", ").join(user(names[x]["name"]) for x in c.only_b)))
             else:
                 lines.append(escape(_t(g, "same_both")))
             lines.append(escape(_t(g, "served", share=f"{float(c.a.share_served):.0%}")) + f' <small class="linli-id">{escape(str(a.spec))}</small>')
@@ -396,10 +396,12 @@ class ResultsBoard(LivePoller):
                 style_callback=lambda f: {"color": "#1b5e20" if f["properties"]["funded"] else "#9e9e9e", "fillColor": "#1b5e20" if f["properties"]["funded"] else "#bdbdbd", "fillOpacity": 0.9},
             )
             self.map.add(self.layer)
-        if not any(isinstance(c, ipyleaflet.LegendControl) for c in self.map.controls):
-            self.map.add(ipyleaflet.LegendControl(
-                {text("nav.results.legend_funded", g): "#1b5e20", text("nav.results.legend_not", g): "#bdbdbd"},
-                title=text("nav.results.legend_title", g), position="topright"))
+        if not hasattr(self.map, "linli_legend"):  # the project's legend: swatch and words on one line, projector-sized
+            from toolkit import maps
+
+            self.map.linli_legend = maps.add_legend(  # type: ignore[attr-defined]
+                self.map, text("nav.results.legend_title", g),
+                [(text("nav.results.legend_funded", g), "#1b5e20", "dot"), (text("nav.results.legend_not", g), "#bdbdbd", "dot")], position="topright")
         self.map_box.layout.display = "flex"
         ballots = self.store.counted_ballots(self.round_id)
         from toolkit.spreadsheets import csv_text
