@@ -101,6 +101,17 @@ class StaffHome:
         return f'<table class="linli-home-table">{body}</table>'
 
 
+def _rubric_options(rubrics: tuple[str, ...], lang: str) -> list[tuple[str, str]]:
+    """(title in the page's language, rubric name) for the rubric drop-down; the name where a rubric has no title."""
+    from toolkit.scoring import load_rubric
+
+    options = []
+    for name in rubrics:
+        title = load_rubric(name).title
+        options.append((title.get(lang) if title is not None else name, name))
+    return options
+
+
 class PanelForm:
     """New scoring panel: name, rubric, projects (those screened 议 first), reviewers with tiers.
     The one-time codes are shown once, printable; the CLI ``linli panel create`` does the same."""
@@ -112,8 +123,9 @@ class PanelForm:
         g = lang
         wide = {"description_width": "140px"}
         self.name = w.Text(description=text("nav.panel.name", g), style=wide, layout=w.Layout(width="640px"))
-        self.rubric = w.Dropdown(description=text("nav.panel.rubric", g), options=list(rubrics), style=wide, layout=w.Layout(width="640px"))
+        self.rubric = w.Dropdown(description=text("nav.panel.rubric", g), options=_rubric_options(rubrics, g), style=wide, layout=w.Layout(width="640px"))
         self.projects = w.SelectMultiple(options=self._project_options(), rows=10, layout=w.Layout(width="900px"))
+        self.projects.add_class("linli-user")  # proposal titles: people's own words, shown as written
         self.tiers = [(text(f"nav.tier.{t}", g), t) for t in TIERS]
         self.reviewer_rows: list[tuple[w.Text, w.ToggleButtons]] = []
         self.reviewers_box = w.VBox()
@@ -143,6 +155,7 @@ class PanelForm:
 
     def _add_row(self) -> None:
         name = w.Text(placeholder=text("nav.panel.reviewer_name", self.lang), layout=w.Layout(width="260px"))
+        name.add_class("linli-user")  # a name as typed, in any script
         tier = w.ToggleButtons(options=self.tiers, value="community")
         self.reviewer_rows.append((name, tier))
         self.reviewers_box.children = [w.HBox([n, t]) for n, t in self.reviewer_rows]
