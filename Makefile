@@ -52,7 +52,7 @@ test-deps:
 	  fi; \
 	fi
 
-# The layout audit over every real page, both languages, three states (not yet green: see README).
+# Only the layout audit over every real page, both languages, three states (make test runs it too).
 audit: install test-deps
 	$(PY) -m pytest -m audit_pages tests/browser/test_layout_audit_pages.py
 

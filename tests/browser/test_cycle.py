@@ -1,8 +1,8 @@
 """One whole co-creation cycle in real browsers at demo scale (240 proposals), through the pages only:
 
 residents drop proposals on the tablet map → the facilitator screens the queue → a scoring panel
-(created with ``linli panel create``, as a facilitator does today; from the staff home page once it
-has that form) is scored on three reviewer tablets → a round is set up on round-desk by ticking the
+(created on the staff home page's new-panel form, the reviewer codes read off the page) is scored on
+three reviewer tablets → a round is set up on round-desk by ticking the
 screened projects, the code sheet is printed and voting opened → ten residents vote on tablets with
 codes read off the printed sheet, two paper ballots are typed twice each → voting is closed (with its
 confirmation) → the result is projected → a plan version is proposed on the plan page.
@@ -185,16 +185,31 @@ def test_a_whole_cycle_through_the_pages(cycle_servers, browser, tmp_path):
         decisions = store.screening_frame().set_index("proposal_id")
         assert all(decisions.loc[pid].outcome == "deliberated" for pid in screened), decisions.loc[screened]
 
-        # 3. A scoring panel over the four, three reviewers, each on their own tablet.
-        out = subprocess.run(
-            [sys.executable, "-m", "toolkit.cli", "panel", "create", "--name", "东风社区微更新评审", "--rubric", "selection",
-             *[a for pid in screened for a in ("--project", str(pid))],
-             "--reviewer", "王芳:community", "--reviewer", "李工:street", "--reviewer", "陈老师:district"],
-            capture_output=True, text=True, check=True, env={**__import__("os").environ, "LINLI_DB": db},
-        )
-        reviewer_codes = dict(re.findall(r"^\s+(\S+): (\S+)\s*$", out.stdout, re.M))  # "  王芳: CODE", one line each
-        assert len(reviewer_codes) == 3, out.stdout
-        panel_id = store.panels()[0]["id"]
+        # 3. A scoring panel over the four, three reviewers, each on their own tablet. The facilitator
+        #    creates it on the staff home page's new-panel form and reads the one-time codes off the page.
+        home = person("staff", "home")
+        home.page.goto(servers["staff"].url("home"), timeout=120_000)
+        wait_rendered(home.page)
+        page = home.page
+        page.click("button.linli-new-panel")
+        page.get_by_label("评审组名称").fill("东风社区微更新评审")
+        titles = {pid: store.proposal(pid)["title"] for pid in screened}
+        page.locator(".linli-panel-form select[multiple]").select_option(label=[f"{pid}. {titles[pid]}" for pid in screened])
+        for i, (name, tier) in enumerate((("王芳", "社区"), ("李工", "街道"), ("陈老师", "区级"))):
+            page.get_by_placeholder("姓名", exact=True).nth(i).fill(name)
+            page.locator(".linli-panel-form .widget-toggle-buttons").nth(i).get_by_role("button", name=tier, exact=True).click()
+        home.check("home:new-panel")
+        page.click("button.linli-create-panel")
+        page.wait_for_selector("#linli-panel-created", timeout=60_000)
+        home.check("home:panel-created")
+        panel_id = int(page.get_attribute("#linli-panel-created", "data-panel"))
+        reviewer_codes = {
+            row.locator("td").nth(0).inner_text().strip(): row.locator("td.linli-code").inner_text().strip()
+            for row in page.locator("#linli-panel-created .linli-codes-table tr").all()
+        }
+        assert sorted(reviewer_codes) == sorted(["王芳", "李工", "陈老师"]) and all(CODE_RE.fullmatch(c) for c in reviewer_codes.values()), reviewer_codes
+        assert [p["id"] for p in store.panels()] == [panel_id]
+        assert sorted(pid for pid, _title in store.panel(panel_id)["projects"]) == sorted(f"P{pid:04d}" for pid in screened)
         reviewers = [person("resident", "scoring") for _ in range(3)]
         for tab, (name, code) in zip(reviewers, reviewer_codes.items()):
             tab.open("scoring")
@@ -356,7 +371,7 @@ def test_pages_on_the_way_pass_the_layout_audit():
     passes the layout audit. Kept apart from the walk so that a layout fault and a broken step are
     told apart; it needs the walk above to have run in the same session."""
     assert ON_THE_WAY, "run test_a_whole_cycle_through_the_pages first (same pytest session): it records what the audit found"
-    assert len(ON_THE_WAY) == 13, f"the walk stopped early; audited only {sorted(ON_THE_WAY)}"
+    assert len(ON_THE_WAY) == 15, f"the walk stopped early; audited only {sorted(ON_THE_WAY)}"
     failing = {k: v for k, v in ON_THE_WAY.items() if v}
     assert not failing, "the layout audit on the way:\n" + "\n\n".join(f"{k}:\n{report(v)}" for k, v in failing.items())
 

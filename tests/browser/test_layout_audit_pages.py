@@ -25,8 +25,8 @@ from toolkit.serve import NOTEBOOKS
 
 SLOW_MACHINE = ("--VoilaExecutor.iopub_timeout=60",)  # see tests/browser/test_cycle.py
 
-# the first case of each state loads all of that state's pages (module fixture) within its own timeout
-# Not yet green on every page (see README, Development): run with `make audit`; `make test` leaves it out.
+# the first case of each state loads all of that state's pages (module fixture) within its own timeout.
+# Part of `make test`; `make audit` runs only this file.
 pytestmark = [pytest.mark.browser, pytest.mark.audit_pages, pytest.mark.timeout(1800)]
 
 LANGS = ("zh", "en")

@@ -159,8 +159,8 @@ def test_results_board_bars_and_legend(db):
     assert 'data-project="A" data-funded="1" data-votes="1"' in html and 'data-project="B" data-funded="0" data-votes="0"' in html
     assert "Not funded: 0 votes, the minimum is 1." in html  # minimum support 1 by default
     assert "Most votes first" in html and "mes:" not in board.compare.value.split("<small")[0]
-    legends = [c for c in board.map.controls if isinstance(c, ipyleaflet.LegendControl)]
-    assert legends and set(legends[0].legend) == {"Funded", "Not funded"}
+    legend = board.map.linli_legend.value
+    assert "Funded</div>" in legend and "Not funded</div>" in legend and "#1b5e20" in legend
 
 
 def test_new_plan_form_from_the_home_link(db, monkeypatch):

@@ -122,5 +122,6 @@ def test_live_map_counts_by_category_and_community(ws):
     for c in ws.rules.categories:
         assert f"{c.label.zh}</td><td class=\"num\">{int(expected.get(c.id, 0))}<" in live.by_category.value
     top = frame.groupby("community_name").size().sort_values(ascending=False)
-    assert f"{top.index[0]}</td><td class=\"num\">{top.iloc[0]}<" in live.by_community.value
+    # community names are the district's own words: marked as user data (an en page shows them as they are)
+    assert f'<span class="linli-user" lang="zh">{top.index[0]}</span></td><td class="num">{top.iloc[0]}<' in live.by_community.value
     assert isinstance(frame, pd.DataFrame)

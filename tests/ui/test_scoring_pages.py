@@ -76,7 +76,7 @@ def test_two_reviewers_then_lock_and_export(panel):
     from toolkit.scoring import sensitivity
 
     expected = sensitivity(tally_rows(ws, panel_id), load_rubric("selection"), k=2, draws=400, seed=0)
-    shown = re.findall(r'<li data-project="([^"]+)">[^<]*: (\d+)%</li>', tally.sensitivity.value)
+    shown = re.findall(r'<li data-project="([^"]+)">[^<]*<span class="linli-user"[^>]*>[^<]*</span>: (\d+)%</li>', tally.sensitivity.value)
     assert shown == [(pid, f"{p * 100:.0f}") for pid, p in expected.top_k]
     assert ws.store.panel(panel_id)["locked_at"] is not None
 

@@ -12,7 +12,7 @@ import ipywidgets as w
 
 from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
-from toolkit.markup import escape, yuan
+from toolkit.markup import escape, user, yuan
 from toolkit.i18n import text as catalog_text
 from toolkit.proposals import given_submission_id, new_submission_id
 from toolkit.ui.tablets import error_text, store_guard, tt
@@ -47,9 +47,9 @@ class BallotEditor:
         for p in settings.projects:
             n = numbers[p.id]
             head = w.HTML(
-                f'<div class="linli-card-title" data-project="{escape(p.id)}" data-number="{n}"><b><span class="linli-card-number">{n}</span>. {escape(p.name.get(lang))}</b></div>'
+                f'<div class="linli-card-title" data-project="{escape(p.id)}" data-number="{n}"><b><span class="linli-card-number">{n}</span>. {user(p.name.get(lang))}</b></div>'
                 f'<div class="linli-hint">{escape(_t(lang, "card_cost", cost=yuan(p.cost_fen)))}</div>'
-                f'<div class="linli-hint">{escape(p.description.get(lang))}</div>'
+                f'<div class="linli-hint">{user(p.description.get(lang))}</div>'
             )
             if self.kind == "cumulative":
                 b = settings.ballot
@@ -189,7 +189,7 @@ class VotePage:
         self.start.on_click(lambda _b: self.enter_code(self.code_box.value))
         self.code_error = w.HTML()
         heading = w.HTML(
-            f'<div class="linli-title">{escape(settings.name.get(lang))}</div>'
+            f'<div class="linli-title">{user(settings.name.get(lang))}</div>'
             f'<div class="linli-hint">{escape(_t(lang, "vote_budget", budget=yuan(settings.budget_fen)))}</div>'
         )
         self.login = w.VBox([w.HTML(f"<b>{escape(_t(lang, 'vote_code'))}</b>"), w.HBox([self.code_box, self.start]), self.code_error])
@@ -341,10 +341,10 @@ class VotePage:
         names = {p.id: p for p in self.settings.projects}
         numbers = project_numbers(self.settings)
         if "points" in data:
-            items = [f"{numbers[pid]}. {escape(names[pid].name.get(self.lang))} — {escape(_t(self.lang, 'points_label', n=n))}" for pid, n in data["points"].items()]
+            items = [f"{numbers[pid]}. {user(names[pid].name.get(self.lang))} — {escape(_t(self.lang, 'points_label', n=n))}" for pid, n in data["points"].items()]
         else:
             key = "ranking" if "ranking" in data else "projects"
-            items = [f"{numbers[pid]}. {escape(names[pid].name.get(self.lang))} — {escape(yuan(names[pid].cost_fen))}" for pid in data[key]]
+            items = [f"{numbers[pid]}. {user(names[pid].name.get(self.lang))} — {escape(yuan(names[pid].cost_fen))}" for pid in data[key]]
         self.summary.value = f'<div class="linli-title">{escape(_t(self.lang, "review_title"))}</div><ul id="linli-review">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
         self._err(self.confirm_error, "")
         self._show("review")

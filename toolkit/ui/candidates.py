@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import ipywidgets as w
 
 from toolkit.i18n import text
-from toolkit.markup import escape, yuan
+from toolkit.markup import escape, user, yuan
 
 PAGE_SIZE = 15
 DEFAULT_COST_YUAN = 10_000
@@ -131,8 +131,8 @@ class CandidateTable:
                 c = self.all[self.shown_ids[i]]
                 row.layout.display = "flex"
                 box.value = c.id in self.chosen
-                title.value = (f'<div class="linli-candidate-title" data-proposal="{c.id}"><b>{c.id}. {escape(c.title)}</b>'
-                               f'<small>{escape(c.place)}</small></div>')
+                title.value = (f'<div class="linli-candidate-title" data-proposal="{c.id}"><b>{c.id}. {user(c.title)}</b>'
+                               f'<small>{user(c.place)}</small></div>')
                 screen.value = f'<span class="linli-screen-{escape(c.screening)}">{escape(text(f"nav.desk.screen.{c.screening}", g))}</span>'
                 cost.value = self.costs[c.id]
         finally:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as w
 
 from toolkit.i18n import text
-from toolkit.markup import escape
+from toolkit.markup import escape, filled, user
 from toolkit.ui.nav import href
 from toolkit.ui.tablets import store_guard, store_text
 
@@ -61,21 +61,21 @@ class StaffHome:
             f'<div class="linli-count" data-count="{k}"><b>{n:,}</b> {escape(text(f"nav.count.{k}", g))}</div>' for k, n in counts
         )
         titles = frame.set_index("id").title.to_dict() if len(frame) else {}
-        waiting = "".join(f"<li>{int(pid)}. {escape(str(titles.get(pid, '')))}</li>" for pid in queue[:AWAITING_SHOWN])
+        waiting = "".join(f"<li>{int(pid)}. {user(titles.get(pid, ''))}</li>" for pid in queue[:AWAITING_SHOWN])
         more = f"<li>{escape(text('nav.awaiting_more', g, n=len(queue) - AWAITING_SHOWN))}</li>" if len(queue) > AWAITING_SHOWN else ""
         awaiting = (
             f'<ul class="linli-home-list">{waiting}{more}</ul>' + _link("screening", g, text("nav.open_screening", g), "linli-button-link")
             if queue else f"<p>{escape(text('nav.awaiting_none', g))}</p>"
         )
         rounds = self._rows(
-            [(r["id"], text("nav.round_row", g, id=r["id"], name=r["name"]), text(f"nav.state.{r['status']}", g),
+            [(r["id"], filled(text("nav.round_row", g), id=escape(r["id"]), name=user(r["name"])), text(f"nav.state.{r['status']}", g),
               [("round-desk", "nav.link.desk"), ("results", "nav.link.results")] + ([("paper", "nav.link.paper")] if r["status"] == "open" else []))
              for r in self.store.rounds()], "round")
         panels = self._rows(
-            [(p["id"], text("nav.panel_row", g, id=p["id"], name=p["name"]), text("nav.state.locked" if p["locked_at"] else "nav.state.scoring", g),
+            [(p["id"], filled(text("nav.panel_row", g), id=escape(p["id"]), name=user(p["name"])), text("nav.state.locked" if p["locked_at"] else "nav.state.scoring", g),
               [("tally", "nav.link.tally")]) for p in self.store.panels()], "panel")
         plans = self._rows(
-            [(p["id"], text("nav.plan_row", g, id=p["id"], name=p["name"]), text("nav.state.frozen" if p.get("frozen_at") else "nav.state.plan_open", g),
+            [(p["id"], filled(text("nav.plan_row", g), id=escape(p["id"]), name=user(p["name"])), text("nav.state.frozen" if p.get("frozen_at") else "nav.state.plan_open", g),
               [("plan", "nav.link.plan")]) for p in self.store.plans()], "plan")
         pages = " ".join(_link(p, g, text(f"nav.page.{p}", g), "linli-button-link") for p in ("live-map", "screening", "results", "paper", "feedback", "projects", "notices", "dashboard"))
         self.overview.value = (
@@ -90,15 +90,27 @@ class StaffHome:
         )
 
     def _rows(self, rows: list[tuple[int, str, str, list[tuple[str, str]]]], kind: str) -> str:
+        """A table of rounds, panels or plans: (id, name as HTML, state, links)."""
         if not rows:
             return f"<p>{escape(text('nav.none_yet', self.lang))}</p>"
         body = "".join(
-            f'<tr data-{kind}="{rid}"><td>{escape(name)}</td><td class="linli-state">{escape(state)}</td><td>'
+            f'<tr data-{kind}="{rid}"><td>{name}</td><td class="linli-state">{escape(state)}</td><td>'
             + " ".join(_link(page, self.lang, text(key, self.lang), "linli-button-link", **{kind: rid}) for page, key in links)
             + "</td></tr>"
             for rid, name, state, links in rows
         )
         return f'<table class="linli-home-table">{body}</table>'
+
+
+def _rubric_options(rubrics: tuple[str, ...], lang: str) -> list[tuple[str, str]]:
+    """(title in the page's language, rubric name) for the rubric drop-down; the name where a rubric has no title."""
+    from toolkit.scoring import load_rubric
+
+    options = []
+    for name in rubrics:
+        title = load_rubric(name).title
+        options.append((title.get(lang) if title is not None else name, name))
+    return options
 
 
 class PanelForm:
@@ -112,8 +124,9 @@ class PanelForm:
         g = lang
         wide = {"description_width": "140px"}
         self.name = w.Text(description=text("nav.panel.name", g), style=wide, layout=w.Layout(width="640px"))
-        self.rubric = w.Dropdown(description=text("nav.panel.rubric", g), options=list(rubrics), style=wide, layout=w.Layout(width="640px"))
+        self.rubric = w.Dropdown(description=text("nav.panel.rubric", g), options=_rubric_options(rubrics, g), style=wide, layout=w.Layout(width="640px"))
         self.projects = w.SelectMultiple(options=self._project_options(), rows=10, layout=w.Layout(width="900px"))
+        self.projects.add_class("linli-user")  # proposal titles: people's own words, shown as written
         self.tiers = [(text(f"nav.tier.{t}", g), t) for t in TIERS]
         self.reviewer_rows: list[tuple[w.Text, w.ToggleButtons]] = []
         self.reviewers_box = w.VBox()
@@ -143,6 +156,7 @@ class PanelForm:
 
     def _add_row(self) -> None:
         name = w.Text(placeholder=text("nav.panel.reviewer_name", self.lang), layout=w.Layout(width="260px"))
+        name.add_class("linli-user")  # a name as typed, in any script
         tier = w.ToggleButtons(options=self.tiers, value="community")
         self.reviewer_rows.append((name, tier))
         self.reviewers_box.children = [w.HBox([n, t]) for n, t in self.reviewer_rows]
@@ -182,7 +196,7 @@ class PanelForm:
         g = self.lang
         name = self.store.panel(panel_id)["name"]
         rows = "".join(
-            f'<tr><td>{escape(person)}</td><td>{escape(text(f"nav.tier.{tiers[person]}", g))}</td><td class="linli-code">{escape(code)}</td></tr>'
+            f'<tr><td>{user(person)}</td><td>{escape(text(f"nav.tier.{tiers[person]}", g))}</td><td class="linli-code">{escape(code)}</td></tr>'
             for person, code in codes.items()
         )
         table = f'<table class="linli-codes-table">{rows}</table>'
@@ -205,7 +219,7 @@ class PanelForm:
 
 @dataclass(frozen=True)
 class Tile:
-    """One tile of the residents' landing page. ``note`` replaces the hint when disabled."""
+    """One tile of the residents' landing page (``hint`` is HTML: a round's name is user data)."""
 
     page: str
     title: str
@@ -219,12 +233,12 @@ def resident_tiles(store: "Store", lang: str, pages: tuple[str, ...]) -> list[Ti
     A page another helper adds gets a tile once it has ``nav.tile.<page>`` texts."""
     open_rounds = [r for r in store.rounds() if r["status"] == "open"]
     known = {
-        "propose": lambda: Tile("propose", text("nav.tile.propose", lang), text("nav.tile.propose_hint", lang)),
+        "propose": lambda: Tile("propose", text("nav.tile.propose", lang), escape(text("nav.tile.propose_hint", lang))),
         "vote": lambda: (
-            Tile("vote", text("nav.tile.vote", lang), text("nav.tile.vote_hint", lang, name=open_rounds[0]["name"]), True, (("round", open_rounds[0]["id"]),))
-            if open_rounds else Tile("vote", text("nav.tile.vote", lang), text("nav.tile.vote_none", lang), False)
+            Tile("vote", text("nav.tile.vote", lang), filled(text("nav.tile.vote_hint", lang), name=user(open_rounds[0]["name"])), True, (("round", open_rounds[0]["id"]),))
+            if open_rounds else Tile("vote", text("nav.tile.vote", lang), escape(text("nav.tile.vote_none", lang)), False)
         ),
-        "scoring": lambda: Tile("scoring", text("nav.tile.score", lang), text("nav.tile.score_hint", lang)),
+        "scoring": lambda: Tile("scoring", text("nav.tile.score", lang), escape(text("nav.tile.score_hint", lang))),
     }
     order = ["propose", "vote", "scoring"] + sorted(p for p in pages if p not in ("propose", "vote", "scoring", "home"))
     tiles = []
@@ -235,7 +249,7 @@ def resident_tiles(store: "Store", lang: str, pages: tuple[str, ...]) -> list[Ti
             tiles.append(known[page]())
         else:
             try:
-                tiles.append(Tile(page, text(f"nav.tile.{page}", lang), text(f"nav.tile.{page}_hint", lang)))
+                tiles.append(Tile(page, text(f"nav.tile.{page}", lang), escape(text(f"nav.tile.{page}_hint", lang))))
             except KeyError:
                 continue  # a page without tile texts yet is not offered
     return tiles
@@ -246,7 +260,7 @@ def resident_home(tiles: list[Tile], lang: str) -> w.HTML:
     other = "en" if lang == "zh" else "zh"
     cells = []
     for t in tiles:
-        inner = f'<span class="linli-tile-title">{escape(t.title)}</span><span class="linli-tile-hint">{escape(t.hint)}</span>'
+        inner = f'<span class="linli-tile-title">{escape(t.title)}</span><span class="linli-tile-hint">{t.hint}</span>'
         if t.enabled:
             cells.append(f'<a class="linli-tile" data-page="{escape(t.page)}" href="{escape(href(t.page, lang, **dict(t.params)))}">{inner}</a>')
         else:

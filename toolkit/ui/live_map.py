@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from toolkit.markup import escape
+from toolkit.markup import escape, user
 from toolkit.ui.polling import LivePoller
 from toolkit.ui.texts import T
 
@@ -83,9 +83,9 @@ class LiveMap(LivePoller):
         frame = self.load()
         self._send_features(maps.proposals_geojson(frame, self.rules))
         self.by_category.value = self._table(self.t("by_category"), self._category_counts(frame))
-        self.by_community.value = self._table(self.t("by_community"), self._community_counts(frame))
+        self.by_community.value = self._table(self.t("by_community"), self._community_counts(frame), names=user)
         items = "".join(
-            f"<li>{escape(r.title)} <small>· {escape(r.compound_name if isinstance(r.compound_name, str) else self.t('no_place'))}</small></li>"
+            f"<li>{user(r.title)} <small>· {user(self._name('compounds', r.compound_id, r.compound_name)) if isinstance(r.compound_name, str) else escape(self.t('no_place'))}</small></li>"
             for r in frame.sort_values("id", ascending=False).head(6).itertuples()
         )
         self.latest.value = f'<div><b>{escape(self.t("latest"))}</b><ol class="linli-latest" id="linli-latest">{items}</ol></div>'
@@ -137,11 +137,21 @@ class LiveMap(LivePoller):
         return [(c.label.get(self.lang), int(counts.get(c.id, 0))) for c in self.rules.categories]
 
     def _community_counts(self, frame: "pd.DataFrame") -> list[tuple[str, int]]:
-        counts = frame.groupby("community_name").size().sort_values(ascending=False) if len(frame) else []
-        rows = [(str(name), int(n)) for name, n in counts.items()] if len(frame) else []
+        counts = frame.groupby(["community_id", "community_name"]).size().sort_values(ascending=False) if len(frame) else []
+        rows = [(self._name("communities", cid, name), int(n)) for (cid, name), n in counts.items()] if len(frame) else []
         return rows[:10]
 
+    def _name(self, level: str, unit_id: object, name: str) -> str:
+        """A compound's or community's name in the page's language (the geodata's ``name_en`` on
+        English pages when it has one), else the name as stored."""
+        if self.lang != "en":
+            return str(name)
+        units = getattr(self.district, level)
+        row = units[units["id"] == unit_id]
+        en = row["name_en"].iloc[0] if len(row) and "name_en" in row else None
+        return str(en) if isinstance(en, str) and en.strip() else str(name)
+
     @staticmethod
-    def _table(caption: str, rows: list[tuple[str, int]]) -> str:
-        body = "".join(f'<tr><td>{escape(k)}</td><td class="num">{v}</td></tr>' for k, v in rows)
+    def _table(caption: str, rows: list[tuple[str, int]], names: Callable[[str], str] = escape) -> str:
+        body = "".join(f'<tr><td>{names(k)}</td><td class="num">{v}</td></tr>' for k, v in rows)
         return f"<div><b>{escape(caption)}</b><table>{body}</table></div>"

@@ -11,7 +11,7 @@ import ipywidgets as w
 
 from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
-from toolkit.markup import escape, yuan
+from toolkit.markup import escape, user, yuan
 from toolkit.rounds.plan import Plan, PlanLine, check_balance, diff, remove_line, set_line, set_terms
 from toolkit.ui.tablets import error_text, store_guard, tt
 from toolkit.ui.texts import T
@@ -42,7 +42,7 @@ class PlanDesk:
         g = lang
         self.new_name = w.Text(description=_t(g, "plan_name"), style={"description_width": "120px"}, layout=w.Layout(width="520px"))
         self.new_rounds = w.BoundedIntText(description=_t(g, "plan_rounds"), value=6, min=1, max=50, style={"description_width": "120px"})
-        self.new_button = w.Button(description=_t(g, "plan_new"), button_style="primary", layout=w.Layout(height="52px"))
+        self.new_button = w.Button(description=_t(g, "plan_new"), button_style="primary", layout=w.Layout(width="fit-content", height="auto", min_height="52px"))
         self.new_button.on_click(lambda _b: self.create(self.new_name.value, self.new_rounds.value))
         self.head = w.HTML()
         self.table = w.HTML()
@@ -50,26 +50,26 @@ class PlanDesk:
         self.line_id = w.Text(description=_t(g, "line_id"), style={"description_width": "120px"}, layout=w.Layout(width="300px"))
         self.kind = w.ToggleButtons(options=[(_t(g, "line_kind_income"), "income"), (_t(g, "line_kind_expense"), "expense")], value="expense")
         self.label = w.Text(description=_t(g, "line_label"), style={"description_width": "120px"}, layout=w.Layout(width="520px"))
-        self.amount = w.BoundedIntText(description=_t(g, "line_amount"), value=0, min=0, max=10**10, style={"description_width": "120px"})
-        self.save_line = w.Button(description=_t(g, "save_line"), layout=w.Layout(height="48px"))
+        self.amount = w.BoundedIntText(description=_t(g, "line_amount"), value=0, min=0, max=10**10, style={"description_width": "160px"})
+        self.save_line = w.Button(description=_t(g, "save_line"), layout=w.Layout(width="fit-content", height="auto", min_height="48px"))
         self.save_line.on_click(lambda _b: self.set_line())
-        self.remove = w.Button(description=_t(g, "remove_line"), layout=w.Layout(height="48px"))
+        self.remove = w.Button(description=_t(g, "remove_line"), layout=w.Layout(width="fit-content", height="auto", min_height="48px"))
         self.remove.on_click(lambda _b: self.remove_line())
         self.reserve = w.BoundedIntText(description=_t(g, "reserve_pct"), value=10, min=0, max=99, style={"description_width": "160px"})
         self.carry = w.BoundedIntText(description=_t(g, "carry_over"), value=0, min=0, max=10**10, style={"description_width": "160px"})
         self.reserve.observe(lambda _c: self.set_terms(), names=["value"])
         self.carry.observe(lambda _c: self.set_terms(), names=["value"])
-        self.note = w.Text(description=_t(g, "version_note"), style={"description_width": "120px"}, layout=w.Layout(width="640px"))
-        self.propose_button = w.Button(description=_t(g, "propose_version"), button_style="primary", layout=w.Layout(height="52px"))
+        self.note = w.Text(description=_t(g, "version_note"), style={"description_width": "200px"}, layout=w.Layout(width="720px"))
+        self.propose_button = w.Button(description=_t(g, "propose_version"), button_style="primary", layout=w.Layout(width="fit-content", height="auto", min_height="52px"))
         self.propose_button.add_class("linli-propose-version")
         self.propose_button.on_click(lambda _b: self.propose())
         self.changes = w.HTML()
         self.comment_line = w.Dropdown(description=_t(g, "comment_line"), style={"description_width": "160px"})
         self.comment_author = w.Text(description=_t(g, "comment_author"), style={"description_width": "160px"})
         self.comment_text = w.Text(description=_t(g, "comment_text"), style={"description_width": "160px"}, layout=w.Layout(width="640px"))
-        self.comment_button = w.Button(description=_t(g, "add_comment"), layout=w.Layout(height="48px"))
+        self.comment_button = w.Button(description=_t(g, "add_comment"), layout=w.Layout(width="fit-content", height="auto", min_height="48px"))
         self.comment_button.on_click(lambda _b: self.comment())
-        self.freeze_button = w.Button(description=_t(g, "freeze_plan"), button_style="danger", layout=w.Layout(height="52px"))
+        self.freeze_button = w.Button(description=_t(g, "freeze_plan"), button_style="danger", layout=w.Layout(width="fit-content", height="auto", min_height="52px"))
         self.freeze_button.add_class("linli-freeze-plan")
         self.freeze_button.on_click(lambda _b: self.ask_freeze())
         # Freezing is final (the plan goes on public notice): a dialog asks first.
@@ -110,13 +110,13 @@ class PlanDesk:
             self.draft = Plan((), Fraction(self.reserve.value, 100), self.carry.value * 100)
         final = self.process.frozen
         status = _t(self.lang, "plan_final") if final else _t(self.lang, "plan_round", n=self.process.round_no, total=self.process.rounds)
-        self.head.value = f'<div class="linli-title" id="linli-plan-status" data-final="{int(final)}">{escape(rec["name"])} · {escape(status)}</div>'
+        self.head.value = f'<div class="linli-title" id="linli-plan-status" data-final="{int(final)}">{user(rec["name"])} · {escape(status)}</div>'
         self.editor.layout.display = "none" if final else "flex"
         self.show()
 
     @store_guard("message")
     def create(self, name: str, rounds: int) -> int:
-        self.plan_id = self.store.create_plan(name.strip() or "共有资金收支计划", rounds)
+        self.plan_id = self.store.create_plan(name.strip() or _t(self.lang, "plan_default_name"), rounds)
         self.load()
         return self.plan_id
 
@@ -126,7 +126,7 @@ class PlanDesk:
             n = len(self.process.comments_on(x.id)) if self.plan_id is not None else 0
             rows += (
                 f'<tr data-line="{escape(x.id)}"><td>{escape(x.id)}</td><td>{escape(_t(self.lang, "line_kind_" + x.kind))}</td>'
-                f'<td>{escape(x.label.get(self.lang) or x.label.zh)}</td><td class="num">{escape(yuan(x.amount_fen))}</td><td class="linli-comments" data-comments="{n}">{_comment_icons(n)}</td></tr>'
+                f'<td>{user(x.label.get(self.lang) or x.label.zh)}</td><td class="num">{escape(yuan(x.amount_fen))}</td><td class="linli-comments" data-comments="{n}">{_comment_icons(n)}</td></tr>'
             )
         self.table.value = f'<table id="linli-plan-lines">{rows}</table>'
         self.comment_line.options = [(f"{x.id} {x.label.zh}", x.id) for x in self.draft.lines]

@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as w
 
 from toolkit.errors import LinliError, ValidationError
-from toolkit.markup import escape, yuan
+from toolkit.markup import escape, user, yuan
 from toolkit.projects import STATE_COLOURS, STATE_LABELS, STATES, yuan_to_fen
 from toolkit.ui.loop_texts import text
 from toolkit.ui.tablets import store_guard, store_text
@@ -123,8 +123,8 @@ class ProjectsDesk:
         self.legend.value = '<div class="linli-legend" id="linli-project-legend">' + " ".join(
             f'<span data-state="{s}"><span style="color:{STATE_COLOURS[s]}">●</span> {escape(STATE_LABELS[s].get(self.lang))} {int(counts.get(s, 0))}</span>' for s in STATES) + "</div>"
         rows = "".join(
-            f'<tr data-project="{int(r.id)}"><td class="num">{int(r.id)}</td><td>{escape(r.name if self.lang == "zh" else r.name_en)}</td>'
-            f'<td>{escape(STATE_LABELS[r.state].get(self.lang))}</td><td>{escape(r.implementer or "—")}</td><td class="num">{int(r.progress)}%</td>'
+            f'<tr data-project="{int(r.id)}"><td class="num">{int(r.id)}</td><td>{user(r.name if self.lang == "zh" else r.name_en)}</td>'
+            f'<td>{escape(STATE_LABELS[r.state].get(self.lang))}</td><td>{user(r.implementer) if r.implementer else "—"}</td><td class="num">{int(r.progress)}%</td>'
             f'<td class="num">{escape(yuan(int(r.spent_fen)))} / {escape(yuan(int(r.budget_fen)))}</td></tr>' for r in frame.itertuples())
         head = "".join(f"<th>{escape(self.t('projects.col.' + c))}</th>" for c in ("id", "name", "state", "implementer", "progress", "money"))
         self.table.value = f'<table id="linli-projects"><tr>{head}</tr>{rows}</table>' if len(frame) else f'<div class="linli-hint">{escape(self.t("projects.none"))}</div>'
@@ -141,17 +141,17 @@ class ProjectsDesk:
             self.detail.value = ""
             return
         p = project(self.store, self.pick.value)
-        ms = "".join(f"<li>{escape(m['on_date'])} · {escape(m['title'])} · {int(m['progress'])}% · {escape(yuan(int(m['spent_fen'])))}</li>" for m in p["milestones"])
+        ms = "".join(f"<li>{escape(m['on_date'])} · {user(m['title'])} · {int(m['progress'])}% · {escape(yuan(int(m['spent_fen'])))}</li>" for m in p["milestones"])
         rv = "".join(f"<li>{escape(r['reviewed_on'])} · {escape(self.t('projects.' + r['kind']))} · {escape(self.t('projects.passed') if r['passed'] else self.t('projects.failed'))}"
                      f"{self._score(r)}</li>" for r in p["reviews"])
         fs = "".join(f"<li>{escape(f['original_name'])} ({escape(f['mime'])}, {int(f['size'])} B)</li>" for f in p["files"])
-        ck = "".join(f"<li>{escape(c['on_date'])} · {escape(c['by_whom'])}</li>" for c in p["checks"])
+        ck = "".join(f"<li>{escape(c['on_date'])} · {user(c['by_whom'])}</li>" for c in p["checks"])
         self.implementer.value = p["implementer"] or ""
         self.detail.value = (
             f'<div class="linli-card" id="linli-project" data-project="{int(p["id"])}" data-state="{escape(p["state"])}">'
-            f'<div class="linli-title">{escape(p["name"])}</div>'
+            f'<div class="linli-title">{user(p["name"])}</div>'
             f'<div>{escape(STATE_LABELS[p["state"]].get(self.lang))} · {escape(yuan(int(p["spent_fen"])))} / {escape(yuan(int(p["budget_fen"])))}'
-            f'{" · " + escape(p["maintainer"]) + " / " + str(int(p["maintenance_days"])) + "d" if p["maintainer"] else ""}</div>'
+            f'{" · " + user(p["maintainer"]) + " / " + str(int(p["maintenance_days"])) + "d" if p["maintainer"] else ""}</div>'
             f'<b>{escape(self.t("projects.milestones"))}</b><ol>{ms}</ol><b>{escape(self.t("projects.reviews"))}</b><ul>{rv}</ul>'
             f'<b>{escape(self.t("projects.files"))}</b><ul>{fs}</ul><b>{escape(self.t("projects.checks"))}</b><ul>{ck}</ul></div>'
         )

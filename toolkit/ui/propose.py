@@ -78,7 +78,7 @@ class ProposeForm:
         self.clear_button = w.Button()
         self.clear_button.on_click(lambda _b: self._clear())
         self.place_status = w.HTML()
-        self.compound_pick = w.Dropdown()
+        self.compound_pick = w.Dropdown(layout=w.Layout(width="auto", min_width="520px"))
         self.compound_pick.observe(lambda _c: self._show_place(), names=["value"])
 
         self.category = w.ToggleButtons(options=self._category_options(), value=None, style={"button_width": "190px"})

@@ -13,7 +13,7 @@ import ipywidgets as w
 from toolkit.errors import LinliError, ValidationError
 from toolkit.labels import Label
 from toolkit.i18n import text
-from toolkit.markup import escape, yuan
+from toolkit.markup import escape, filled, user, yuan
 from toolkit.text import clean_line
 from toolkit.ui.ballot import BallotEditor
 from toolkit.ui.polling import LivePoller
@@ -65,7 +65,7 @@ class RoundDesk:
         self.round_id: int | None = None
         g = lang
         self.name = w.Text(description=_t(g, "round_name"), value="", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
-        self.fund = w.Text(description=_t(g, "fund_name"), value="共有资金", style={"description_width": "160px"}, layout=w.Layout(width="640px"))
+        self.fund = w.Text(description=_t(g, "fund_name"), value=_t(g, "fund_default"), style={"description_width": "160px"}, layout=w.Layout(width="640px"))
         self.amount = w.BoundedIntText(description=_t(g, "fund_amount"), value=300_000, min=1, max=10**9, style={"description_width": "160px"})
         self.name.add_class("linli-round-name")
         self.ballot_type = w.ToggleButtons(options=[(_t(g, f"bt_{k}"), k) for k in ("approval", "knapsack", "cumulative", "ranking")], value="knapsack", style={"button_width": "auto"})
@@ -328,7 +328,7 @@ class ResultsBoard(LivePoller):
 
     def refresh(self) -> None:
         r = self.store.round(self.round_id)
-        self.head.value = f'<div class="linli-big">{escape(_t(self.lang, "results_title"))} · {escape(r["name"])}</div>'
+        self.head.value = f'<div class="linli-big">{escape(_t(self.lang, "results_title"))} · {user(r["name"])}</div>'
         t = self.store.turnout(self.round_id)
         ch = t["by_channel"]
         self.turnout.value = (
@@ -368,7 +368,7 @@ class ResultsBoard(LivePoller):
             bar = (f'<div class="linli-bar-track"><div class="linli-bar {"linli-bar-funded" if pid in funded else "linli-bar-not"}" '
                    f'style="width:{max(votes * 100 // most, 1)}%"></div></div><div class="linli-votes">{escape(text("nav.results.votes", g, n=votes))}</div>')
             rows += (
-                f'<tr data-project="{escape(pid)}" data-funded="{int(pid in funded)}" data-votes="{votes}"><td class="linli-result-name"><b>{escape(p["name"])}</b><br/><small>{escape(res.explanations[pid])}</small></td>'
+                f'<tr data-project="{escape(pid)}" data-funded="{int(pid in funded)}" data-votes="{votes}"><td class="linli-result-name"><b>{user(p["name"])}</b><br/><small>{escape(res.explanations[pid])}</small></td>'
                 f'<td class="linli-result-bar">{bar}</td><td class="num">{escape(yuan(p["cost_fen"]))}</td><td class="mark">{escape(mark)}</td></tr>'
             )
         self.table.value = (f'<div class="linli-title">{escape(text("nav.results.bars_title", g))}</div>'
@@ -381,9 +381,9 @@ class ResultsBoard(LivePoller):
             lines = [escape(_t(g, "side_by_side", a=words[str(a.spec)], b=words[other]))]
             if c.only_a or c.only_b:
                 if c.only_a:
-                    lines.append(escape(_t(g, "only_in", rule=words[str(a.spec)], projects="、".join(names[x]["name"] for x in c.only_a))))
+                    lines.append(filled(_t(g, "only_in"), rule=escape(words[str(a.spec)]), projects=("、" if g == "zh" else ", ").join(user(names[x]["name"]) for x in c.only_a)))
                 if c.only_b:
-                    lines.append(escape(_t(g, "only_in", rule=words[other], projects="、".join(names[x]["name"] for x in c.only_b))))
+                    lines.append(filled(_t(g, "only_in"), rule=escape(words[other]), projects=("、" if g == "zh" else ", ").join(user(names[x]["name"]) for x in c.only_b)))
             else:
                 lines.append(escape(_t(g, "same_both")))
             lines.append(escape(_t(g, "served", share=f"{float(c.a.share_served):.0%}")) + f' <small class="linli-id">{escape(str(a.spec))}</small>')
@@ -400,10 +400,12 @@ class ResultsBoard(LivePoller):
                 style_callback=lambda f: {"color": "#1b5e20" if f["properties"]["funded"] else "#9e9e9e", "fillColor": "#1b5e20" if f["properties"]["funded"] else "#bdbdbd", "fillOpacity": 0.9},
             )
             self.map.add(self.layer)
-        if not any(isinstance(c, ipyleaflet.LegendControl) for c in self.map.controls):
-            self.map.add(ipyleaflet.LegendControl(
-                {text("nav.results.legend_funded", g): "#1b5e20", text("nav.results.legend_not", g): "#bdbdbd"},
-                title=text("nav.results.legend_title", g), position="topright"))
+        if not hasattr(self.map, "linli_legend"):  # the project's legend: swatch and words on one line, projector-sized
+            from toolkit import maps
+
+            self.map.linli_legend = maps.add_legend(  # type: ignore[attr-defined]
+                self.map, text("nav.results.legend_title", g),
+                [(text("nav.results.legend_funded", g), "#1b5e20", "dot"), (text("nav.results.legend_not", g), "#bdbdbd", "dot")], position="topright")
         self.map_box.layout.display = "flex"
         ballots = self.store.counted_ballots(self.round_id)
         from toolkit.spreadsheets import csv_text
@@ -450,7 +452,7 @@ class PaperDesk:
         self.save.on_click(lambda _b: self.enter())
         self.message = w.HTML()
         self.state = w.HTML()
-        title = w.HTML(f'<div class="linli-big">{escape(_t(g, "paper_title"))} · {escape(self.settings.name.get(g))}</div>')
+        title = w.HTML(f'<div class="linli-big">{escape(_t(g, "paper_title"))} · {user(self.settings.name.get(g))}</div>')
         self.root = w.VBox([title, w.HBox([self.operator, self.serial, self.resolver]), self.editor.root, self.save, self.message, self.state])
         self.root.add_class("linli-page")
         self.root.add_class(f"linli-lang-{lang}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from toolkit.errors import LinliError
-from toolkit.markup import escape, yuan
+from toolkit.markup import escape, filled, user, yuan
 from toolkit.proposals import new_submission_id
 from toolkit.ui.polling import LivePoller
 from toolkit.ui.tablets import error_text, store_guard, tt
@@ -67,6 +67,7 @@ class ScoringForm:
         self.done_count = w.HTML()
         self.project = w.ToggleButtons(style={"button_width": "auto"})
         self.project.add_class("linli-projects")
+        self.project.add_class("linli-user")  # each button names a project by its title (people's own words)
         self._relabelling = False
         self.project.observe(lambda _c: None if self._relabelling else self._show_project(), names=["value"])
         self.details = w.HTML()
@@ -103,7 +104,7 @@ class ScoringForm:
         self.panel = self.store.panel(reviewer["panel_id"])
         self.rubric = self.rubric_for(self.panel)
         tier = _t(self.lang, f"tier_{reviewer['tier']}")
-        self.header.value = f'<div class="linli-title">{escape(_t(self.lang, "reviewer_hello", name=reviewer["name"], tier=tier, panel=self.panel["name"]))}</div>'
+        self.header.value = f'<div class="linli-title">{filled(_t(self.lang, "reviewer_hello"), name=user(reviewer["name"]), tier=escape(tier), panel=user(self.panel["name"]))}</div>'
         self.pickers = {
             c.id: w.ToggleButtons(options=_scale_values(self.rubric), value=None, style={"button_width": "52px"})
             for c in self.rubric.criteria
@@ -157,13 +158,13 @@ class ScoringForm:
             self.details.value = ""
             return
         lang = self.lang
-        parts = [f'<div class="linli-card-title" id="linli-project-title"><b>{escape(pid)} {escape(info.get("title", ""))}</b></div>']
+        parts = [f'<div class="linli-card-title" id="linli-project-title"><b><span class="linli-id">{escape(pid)}</span> {user(info.get("title", ""))}</b></div>']
         cost = info.get("cost_fen")
         cost_text = tt("tablets.scoring.cost", lang, cost=yuan(cost)) if cost is not None else tt("tablets.scoring.cost_unknown", lang)
         parts.append(f'<div class="linli-meter" id="linli-project-cost">{escape(cost_text)}</div>')
         for key in ("problem", "why", "suggestion"):
             if info.get(key):
-                parts.append(f'<p><b>{escape(tt("tablets.scoring." + key, lang))}</b>{"：" if lang != "en" else ": "}{escape(info[key])}</p>')
+                parts.append(f'<p><b>{escape(tt("tablets.scoring." + key, lang))}</b>{"：" if lang != "en" else ": "}{user(info[key])}</p>')
         self.details.value = '<div class="linli-card" id="linli-project-details">' + "".join(parts) + "</div>"
         if self.map is not None:
             import ipyleaflet
@@ -238,7 +239,7 @@ class Tally(LivePoller):
         self.panel = store.panel(panel_id)
         self.rubric = rubric_for(self.panel)
         self.weights = {
-            tier: w.FloatSlider(value=float(weight), min=0, max=float(weight) * 2 or 1, step=0.05, description=_t(lang, f"tier_{tier}"), continuous_update=False, style={"description_width": "220px"}, layout=w.Layout(width="560px"))
+            tier: w.FloatSlider(value=float(weight), min=0, max=float(weight) * 2 or 1, step=0.05, description=_t(lang, f"tier_{tier}"), continuous_update=False, style={"description_width": "440px"}, layout=w.Layout(width="900px"))
             for tier, weight in self.rubric.tiers
         }
         for slider in self.weights.values():
@@ -249,7 +250,7 @@ class Tally(LivePoller):
         self.agreement = w.HTML()
         self.sensitivity = w.HTML()
         self.export = w.HTML()
-        title = w.HTML(f'<div class="linli-big">{escape(_t(lang, "tally_title"))} · {escape(self.panel["name"])}</div>')
+        title = w.HTML(f'<div class="linli-big">{escape(_t(lang, "tally_title"))} · {user(self.panel["name"])}</div>')
         whatif = w.VBox([w.HTML(f"<b>{escape(_t(lang, 'tally_weights'))}</b>"), *self.weights.values()])
         self.root = w.VBox([title, self.sheets, self.missing, self.ranking, self.agreement, self.sensitivity, whatif, self.export], layout=w.Layout(width="1880px"))
         self.root.add_class("linli-projector")
@@ -276,7 +277,8 @@ class Tally(LivePoller):
             self.locked = self.store.lock_panel(self.panel_id) or True
         self.sheets.value = f'<div id="linli-sheets">{escape(_t(self.lang, "tally_sheets", done=len(done), total=total))}</div>'
         if missing:
-            items = "".join(f"<li>{escape(r['name'])}（{escape(_t(self.lang, 'tier_' + r['tier']))}）: {escape('、'.join(ps))}</li>" for r, ps in missing)
+            opening, closing, comma = ("（", "）", "、") if self.lang == "zh" else (" (", ")", ", ")
+            items = "".join(f"<li>{user(r['name'])}{opening}{escape(_t(self.lang, 'tier_' + r['tier']))}{closing}: {escape(comma.join(ps))}</li>" for r, ps in missing)
             self.missing.value = f'<div id="linli-missing"><b>{escape(_t(self.lang, "tally_missing"))}</b><ul>{items}</ul></div>'
         else:
             self.missing.value = f'<div id="linli-missing" class="linli-big">{escape(_t(self.lang, "tally_locked"))}</div>'
@@ -294,7 +296,7 @@ class Tally(LivePoller):
             tiers = dict(p.tiers)
             tcells = "".join(f'<td class="num">{float(tiers[t]):.2f}</td>' if t in tiers else "<td>—</td>" for t, _ in self.rubric.tiers)
             ccells = "".join(f'<td class="num">{crit_means.get((p.id, c.id), float("nan")):.1f}</td>' for c in self.rubric.criteria)
-            body += f'<tr data-project="{escape(p.id)}"><td class="num">{p.rank}</td><td>{escape(p.id)} {escape(titles.get(p.id, ""))}</td><td class="num linli-total">{float(p.total):.3f}</td>{tcells}{ccells}</tr>'
+            body += f'<tr data-project="{escape(p.id)}"><td class="num">{p.rank}</td><td>{escape(p.id)} {user(titles.get(p.id, ""))}</td><td class="num linli-total">{float(p.total):.3f}</td>{tcells}{ccells}</tr>'
         self.ranking.value = (
             f'<table id="linli-ranking"><tr><th>{escape(_t(self.lang, "tally_rank"))}</th><th></th><th>{escape(_t(self.lang, "tally_total"))}</th>{tier_head}{head}</tr>{body}</table>'
         )
@@ -310,7 +312,7 @@ class Tally(LivePoller):
 
         k = min(3, len(titles) - 1) or 1
         result = sensitivity(rows, self._rubric_now(), k=k, draws=400, seed=0)
-        items = "".join(f'<li data-project="{escape(pid)}">{escape(pid)} {escape(titles.get(pid, ""))}: {p:.0%}</li>' for pid, p in result.top_k)
+        items = "".join(f'<li data-project="{escape(pid)}">{escape(pid)} {user(titles.get(pid, ""))}: {p:.0%}</li>' for pid, p in result.top_k)
         text = f'<div id="linli-sensitivity"><b>{escape(_t(self.lang, "tally_sensitivity", k=k))}</b><ul>{items}</ul>'
         s = result.smallest
         if s is not None and s.weight is not None:

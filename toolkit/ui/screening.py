@@ -13,7 +13,7 @@ import ipywidgets as w
 
 from toolkit.errors import LinliError, ScreeningConflict
 from toolkit.i18n import text
-from toolkit.markup import escape, yuan
+from toolkit.markup import escape, user, yuan
 from toolkit.ui.tablets import error_text, store_guard, tt
 from toolkit.text import clean_line
 from toolkit.ui.texts import T
@@ -161,11 +161,11 @@ class ScreeningDesk:
         names = self.district.compound_names()
         place = names.get(p["compound_id"], ("—", "—"))[0 if self.lang == "zh" else 1] if p["compound_id"] else "—"
         parts = "".join(
-            f"<p><b>{escape(self.t(k + '_label'))}</b>：{escape(p[k])}</p>" for k in ("problem", "why", "suggestion") if p[k]
+            f"<p><b>{escape(self.t(k + '_label'))}</b>{'：' if self.lang == 'zh' else ': '}{user(p[k])}</p>" for k in ("problem", "why", "suggestion") if p[k]
         )
         self.card.value = (
-            f'<div class="linli-card" data-proposal="{p["id"]}"><div class="linli-title" id="linli-card-title">{escape(p["title"])}</div>'
-            f'<div class="linli-hint">{escape(p["receipt_code"])} · {escape(self.category_label(p["category"]))} · {escape(place)} · {escape(p["created_at"][:10])} · {escape(yuan(p["cost_fen"]))}</div>{parts}</div>'
+            f'<div class="linli-card" data-proposal="{p["id"]}"><div class="linli-title" id="linli-card-title">{user(p["title"])}</div>'
+            f'<div class="linli-hint">{escape(p["receipt_code"])} · {escape(self.category_label(p["category"]))} · {user(place)} · {escape(p["created_at"][:10])} · {escape(yuan(p["cost_fen"]))}</div>{parts}</div>'
         )
         if self._marker is not None:
             self.map.remove(self._marker)
@@ -192,7 +192,7 @@ class ScreeningDesk:
         titles = dict(zip(frame.proposal_id.astype(str), frame.title))
         head = "".join(f"<th>{escape(tt('tablets.overdue.' + c, self.lang))}</th>" for c in ("title", "track", "stage", "due", "days_late"))
         rows = "".join(
-            f"<tr><td>{escape(titles.get(r.item_id, r.item_id))}</td><td>{escape(self.triage_rules.track(r.track).label.get(self.lang))}</td>"
+            f"<tr><td>{user(titles.get(r.item_id, r.item_id))}</td><td>{escape(self.triage_rules.track(r.track).label.get(self.lang))}</td>"
             f"<td data-stage=\"{escape(r.stage)}\">{escape(tt('tablets.overdue.stage_' + r.stage, self.lang))}</td><td>{escape(r.due)}</td><td class='num'>{int(r.days_late)}</td></tr>"
             for r in late.itertuples()
         )
