@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, in_thread  # noqa: E402
 
 STAFF_TOKEN = "district-staff-token-0123456789"
 TABLET = {"width": 1280, "height": 800}
@@ -196,22 +195,6 @@ async def tablet_vote(browser, url: str, code: str, pick: str, *, delay: float =
     return out
 
 
-def in_thread(make_coro):
-    """Run a coroutine to the end in a thread of its own (pytest's sync Playwright may own this one's loop)."""
-    box: dict = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(make_coro())
-        except BaseException as exc:  # re-raised in the caller
-            box["error"] = exc
-
-    t = threading.Thread(target=target)
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def meeting(district: District, rid: int, codes: list[str], n: int, open_within: float) -> list[dict]:

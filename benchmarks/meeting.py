@@ -51,7 +51,7 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, kernel_pids, start_servers  # noqa: E402
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, in_thread, kernel_pids, start_servers  # noqa: E402
 
 # Candidates of the meeting round: ¥20,000 … ¥55,000 against a ¥100,000 budget, so any single
 # pick is a valid knapsack ballot. Locations inside the demo district (they show on the ballot map).
@@ -213,23 +213,6 @@ def _page_url(base: str, page: str, **query) -> str:
     return base.rstrip("/") + f"/voila/render/{page}.ipynb" + ("?" + urlencode(query) if query else "")
 
 
-def _in_thread(make_coro):
-    """Run a coroutine on a fresh event loop in a thread of its own (callers may already run a
-    loop in this thread, as Playwright's sync API in a test session does)."""
-    box: dict = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(make_coro())
-        except BaseException as exc:  # re-raised in the caller
-            box["error"] = exc
-
-    t = threading.Thread(target=target, daemon=True)  # a killed run does not wait for it
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def run_vote_meeting(
@@ -270,9 +253,9 @@ def run_vote_meeting(
     started = time.monotonic()
     if sampler:
         with sampler:
-            outcomes = _in_thread(meeting)
+            outcomes = in_thread(meeting)
     else:
-        outcomes = _in_thread(meeting)
+        outcomes = in_thread(meeting)
     wall = time.monotonic() - started
     result = MeetingResult(
         n=n, client=client,
@@ -699,9 +682,9 @@ def run_propose_meeting(
     started = time.monotonic()
     if sampler:
         with sampler:
-            outcomes, stored = _in_thread(meeting)
+            outcomes, stored = in_thread(meeting)
     else:
-        outcomes, stored = _in_thread(meeting)
+        outcomes, stored = in_thread(meeting)
     result = MeetingResult(
         n=n, client=client, page="propose",
         usable_s=[o["usable"] for o in outcomes if "usable" in o],

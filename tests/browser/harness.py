@@ -7,11 +7,13 @@ Playwright; every request that leaves localhost is refused and recorded (the app
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -164,3 +166,22 @@ def offline_context(browser, *, width: int, height: int, external: list[str]):
 
     ctx.route("**/*", route)
     return ctx
+
+
+def in_thread(make_coro):
+    """Run a coroutine to the end on a fresh event loop in a thread of its own: pytest's sync Playwright
+    may already run a loop in this thread. A killed run does not wait for the thread."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(make_coro())
+        except BaseException as exc:  # re-raised in the caller
+            box["error"] = exc
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

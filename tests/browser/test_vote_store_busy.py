@@ -5,13 +5,12 @@ spent code are stored. Once the lock is released the same button stores the ball
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import sqlite3
 
 import pytest
 
 from tests.browser.harness import start_servers
 from tests.security.rounds_setup import settings
+from tests.store_lock import write_lock_held
 from toolkit.i18n import text
 from toolkit.rounds import Approval
 
@@ -19,12 +18,6 @@ pytestmark = pytest.mark.browser
 WAIT = 120_000
 
 
-def _hold_write_lock(path: str, ready, release) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("BEGIN IMMEDIATE")
-    ready.set()
-    release.wait(300)
-    conn.execute("ROLLBACK")
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +59,7 @@ def test_vote_while_the_database_is_locked_says_busy_then_the_retry_stores_once(
     page.click("button.linli-review")
     page.wait_for_selector("#linli-review", timeout=30_000)
 
-    ctx = mp.get_context("spawn")
-    ready, release = ctx.Event(), ctx.Event()
-    holder = ctx.Process(target=_hold_write_lock, args=(db, ready, release))
-    holder.start()
-    try:
-        assert ready.wait(60)
+    with write_lock_held(db):
         page.click("button.linli-confirm-vote")
         busy = text("trust.store_busy", "zh")
         page.wait_for_selector(f".linli-error:has-text('{busy[:12]}')", timeout=WAIT)  # after the store's 15 s wait
@@ -80,9 +68,6 @@ def test_vote_while_the_database_is_locked_says_busy_then_the_retry_stores_once(
         assert len(page.locator("#linli-review li").all()) == 2  # the ballot as picked, still there
         store = open_store(f"sqlite:///file:{db}?mode=ro&uri=true")
         assert store.turnout(rid)["ballots"] == 0 and store.turnout(rid)["codes_used"] == 0
-    finally:
-        release.set()
-        holder.join(60)
     page.click("button.linli-confirm-vote")  # the same button, the lock gone
     page.wait_for_selector("#linli-vote-receipt", timeout=WAIT)
     assert busy not in page.inner_text(".linli-vote")

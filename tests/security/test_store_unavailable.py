@@ -6,10 +6,10 @@ OperationalError and showed nothing, and a page load failed with Voila's English
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import sqlite3
 import time
 
+from tests.store_lock import write_lock_held
 from toolkit.demo import build_demo_database
 from toolkit.errors import StoreUnavailable
 from toolkit.i18n import text
@@ -19,12 +19,6 @@ from toolkit.ui.propose import ProposeForm
 from toolkit.workspace import open_workspace
 
 
-def _hold_write_lock(path: str, ready, release) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("BEGIN IMMEDIATE")
-    ready.set()
-    release.wait(120)
-    conn.execute("ROLLBACK")
 
 
 def fill(form, ws, title="楼下路灯坏了"):
@@ -39,12 +33,7 @@ def fill(form, ws, title="楼下路灯坏了"):
 def test_locked_database_page_opens_and_submit_says_busy(tmp_path):
     db = str(tmp_path / "locked.sqlite")
     build_demo_database(db, count=2)
-    ctx = mp.get_context("spawn")
-    ready, release = ctx.Event(), ctx.Event()
-    holder = ctx.Process(target=_hold_write_lock, args=(db, ready, release))
-    holder.start()
-    try:
-        assert ready.wait(60)
+    with write_lock_held(db):
         ws = open_workspace(db)  # opening a page needs no write lock when the schema is current
         root = pages.propose_page(db)
         assert "linli-store-down" not in str(getattr(root, "value", ""))
@@ -55,9 +44,6 @@ def test_locked_database_page_opens_and_submit_says_busy(tmp_path):
         assert time.monotonic() - started < 40
         assert escape(text("trust.store_busy", "zh")) in form.form_message.value
         assert form.title.value == "楼下路灯坏了" and form.submit_button.disabled is False  # nothing lost on the page
-    finally:
-        release.set()
-        holder.join(60)
     before = ws.store.count_proposals()
     stored = form.submit()  # the same submission, once the lock is gone
     assert stored is not None and stored.created and ws.store.count_proposals() == before + 1

@@ -15,7 +15,6 @@ nothing at all.)"""
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -24,17 +23,12 @@ from collections.abc import Callable
 import pytest
 
 from tests.security.rounds_setup import FAST, settings
+from tests.store_lock import write_lock_held
 from toolkit.i18n import text
 from toolkit.markup import escape
 from toolkit.rounds import Approval
 
 
-def _hold_write_lock(path: str, ready, release) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("BEGIN IMMEDIATE")
-    ready.set()
-    release.wait(300)
-    conn.execute("ROLLBACK")
 
 
 def content(db) -> str:
@@ -253,12 +247,7 @@ def test_every_write_page_says_busy_keeps_input_stores_nothing_and_retries(templ
 
     db, fx = _copy(template, tmp_path)
     ws = open_workspace(str(db))
-    ctx = mp.get_context("spawn")
-    ready, release = ctx.Event(), ctx.Event()
-    holder = ctx.Process(target=_hold_write_lock, args=(str(db), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(60)
+    with write_lock_held(db):
         todo = cases(ws, fx, "zh", tmp_path / "files")  # a page opens while another process holds the write lock
         busy = escape(text("trust.store_busy", "zh"))
         for case in todo:
@@ -267,9 +256,6 @@ def test_every_write_page_says_busy_keeps_input_stores_nothing_and_retries(templ
             assert busy in case.box.value, (case.name, case.box.value)
             assert case.typed() == typed, case.name  # nothing typed or picked was lost
             assert content(db) == before, case.name  # nothing stored, not half of it either
-    finally:
-        release.set()
-        holder.join(60)
     for case in todo:  # the same pages, the same button, once the lock is gone
         before = content(db)
         case.act()
@@ -296,6 +282,7 @@ def test_tally_lock_waits_for_the_database_and_retries_by_itself(template, tmp_p
     """The projected tally locks a panel once every sheet is in (a write): with the database locked
     it says so and tries again on its next poll, without waiting for another change."""
     import asyncio
+    import threading
 
     from toolkit.panels import reviewer_by_code
     from toolkit.scoring import load_rubric
@@ -312,18 +299,14 @@ def test_tally_lock_waits_for_the_database_and_retries_by_itself(template, tmp_p
     tally = Tally(store, lambda p: load_rubric(p["rubric"]), reviewer["panel_id"], nothing_changes, lang="en", poll_seconds=0.05)
     tally.max_seconds = 0.01  # one poll
     tally._stale = True  # the first load
-    ctx = mp.get_context("spawn")
-    ready, release = ctx.Event(), ctx.Event()
-    holder = ctx.Process(target=_hold_write_lock, args=(str(db), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(60)
-        asyncio.run(tally._run())
+    with write_lock_held(db):
+        # In a thread of its own: a browser test earlier in the run may leave Playwright's loop running here.
+        runner = threading.Thread(target=lambda: asyncio.run(tally._run()))
+        runner.start()
+        runner.join(60)
+        assert not runner.is_alive()
         assert escape(text("trust.store_busy", "en")) in tally.sheets.value
         assert store.panel(reviewer["panel_id"])["locked_at"] is None
-    finally:
-        release.set()
-        holder.join(60)
     assert tally.tick() is True  # no change came in: the poll retries because the last one failed
     assert store.panel(reviewer["panel_id"])["locked_at"] is not None and "linli-error" not in tally.sheets.value
 
