@@ -149,3 +149,13 @@ def test_twenty_processes_submitting_at_once_store_exactly_twenty(db_url):
     assert store.count_proposals() == 20
     audit = store.audit_frame()
     assert (audit.action == "create").sum() == 20
+
+
+def test_files_and_cache_folders_sit_beside_the_database_for_every_sqlite_url(tmp_path):
+    """A read-only URI (``sqlite:///file:…?mode=ro&uri=true``) names the same file as the plain path:
+    its photos and prepared outlines are beside it, not in a folder called ``file:`` in the current one."""
+    from toolkit.services.projects import files_dir_for
+
+    db = tmp_path / "linli.sqlite"
+    for url in (str(db), f"sqlite:///{db}", f"sqlite:///file:{db}?mode=ro&uri=true"):
+        assert files_dir_for(url, tmp_path / "var") == tmp_path / "files", url

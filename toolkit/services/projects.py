@@ -16,7 +16,8 @@ def files_dir_for(db: str, var_dir: Path) -> Path:
 
     url = database_url(db)
     if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).parent / "files"
+        path = url.removeprefix("sqlite:///").split("?", 1)[0]  # sqlite:///file:/x/linli.sqlite?mode=ro&uri=true too
+        return Path(path.removeprefix("file:")).parent / "files"
     return Path(var_dir) / "files"
 
 
