@@ -174,3 +174,32 @@ def test_new_plan_form_from_the_home_link(db, monkeypatch):
     new_button = creator.children[-1]
     new_button.click()
     assert len(store.plans()) == 1 and creator.layout.display == "none"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_resident_page_links_back_to_the_tiles_in_its_language(db, monkeypatch, lang):
+    """A resident who opened propose, vote, scoring, status or a notice gets back to the landing page
+    (its tiles) with one tap, in the page's language, without the code or the staff token."""
+    store = open_store(db)
+    rid = a_round(store)
+    issue_codes(store, rid, 1)
+    store.set_round_status(rid, "open")
+    shown: list = []
+    monkeypatch.setattr(pages, "display", shown.append)
+    monkeypatch.setenv("QUERY_STRING", f"lang={lang}&code=ABC-DEF")
+    home = "首页" if lang == "zh" else "Home"
+    for factory in (pages.propose_page, pages.vote_page, pages.scoring_page, pages.status_page, pages.notice_page):
+        shown.clear()
+        factory(db)
+        links = [c.value for c in shown[-1].children if "linli-resident-nav" in c._dom_classes]
+        assert links == [f'<a class="linli-back-home" href="home.ipynb?lang={lang}">⌂ {home}</a>'], factory.__name__
+
+
+def test_the_propose_home_link_follows_the_page_language_switch(db, monkeypatch):
+    shown: list = []
+    monkeypatch.setattr(pages, "display", shown.append)
+    pages.propose_page(db)
+    link, form_root = shown[-1].children[0], shown[-1].children[1]
+    switch = form_root.children[0].children[1]
+    switch.value = "en"
+    assert link.value == '<a class="linli-back-home" href="home.ipynb?lang=en">⌂ Home</a>'

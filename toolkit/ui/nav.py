@@ -108,6 +108,20 @@ def top_bar(page: str, lang: str, *, home: str = "home") -> w.HTML:
     return bar
 
 
+def _home_anchor(lang: str) -> str:
+    return f'<a class="linli-back-home" href="{escape(href("home", lang))}">⌂ {escape(text("nav.home", lang))}</a>'
+
+
+def resident_home_link(lang: str, switch: w.ValueWidget | None = None) -> w.HTML:
+    """⌂ 首页 / Home above every resident page: back to the tiles, in the page's language (following
+    the page's own language switch where it has one)."""
+    link = w.HTML(_home_anchor(lang))
+    link.add_class("linli-resident-nav")
+    if switch is not None:
+        switch.observe(lambda change: setattr(link, "value", _home_anchor(change["new"])), names=["value"])
+    return link
+
+
 def message_page(title: str, detail: str, lang: str, *, home: str = "home") -> w.HTML:
     """A plain page in the page's language: what happened, and a link home."""
     return w.HTML(

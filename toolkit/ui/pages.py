@@ -61,7 +61,7 @@ def propose_page(db: str | None = None) -> w.Widget:
     ws = open_workspace(db, lean=True)  # prepared outlines: no pandas or geopandas in a resident's kernel
     lang = _page_lang(ws.settings.lang)
     form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url, submission_id=_query("sid"))
-    page = w.VBox([form.root, _demo_banner(ws, lang)])
+    page = w.VBox([nav.resident_home_link(lang, form.lang_switch), form.root, _demo_banner(ws, lang)])
     display(page)
     return page
 
@@ -148,7 +148,7 @@ def scoring_page(db: str | None = None) -> w.Widget:
         store, _panel_rubric, lambda code: reviewer_by_code(store, code), lang=_page_lang(ws.settings.lang),
         project_info=lambda pid: project_info(store, pid), district=ws.district,
     )
-    display(form.root)
+    display(w.VBox([nav.resident_home_link(form.lang), form.root]))
     return form.root
 
 
@@ -241,7 +241,7 @@ def vote_page(db: str | None = None) -> w.Widget:
     code = _query("code")
     if code:  # opened from the QR code on a code sheet
         page.code_box.value = code
-    display(page.root)
+    display(w.VBox([nav.resident_home_link(lang), page.root]))
     page.start_idle_timer()
     return page.root
 
@@ -408,7 +408,7 @@ def status_page(db: str | None = None) -> w.Widget:
     if code:  # opened from a slip's QR code or a link
         page.code_box.value = code
         page.show(code)
-    display(page.root)
+    display(w.VBox([nav.resident_home_link(page.lang), page.root]))
     return page.root
 
 
@@ -486,7 +486,7 @@ def notice_page(db: str | None = None) -> w.Widget:
         page.show_list()
     elif not wanted.isdigit() or not page.show(int(wanted)):
         return _bad_id(lang, wanted[:40])
-    display(page.root)
+    display(w.VBox([nav.resident_home_link(lang), page.root]))
     return page.root
 
 
