@@ -120,6 +120,6 @@ def test_submission_id_from_the_page_address_survives_a_new_kernel(ws, monkeypat
     fill(second, ws, 1)
     redo = second.submit()
     assert redo.receipt_code == stored.receipt_code and not redo.created and ws.store.count_proposals() == 1
-    assert "linli-sid" in str(page.children[0].children[-1].value) and first.submission_id in page.children[0].children[-1].value
+    assert "linli-sid" in str(page.children[1].children[-1].value) and first.submission_id in page.children[1].children[-1].value
     forged = ProposeForm(ws.rules, ws.district, ws.submit_proposal, submission_id="<script>")
     assert forged.submission_id != "<script>"  # only a plain id is taken from the address

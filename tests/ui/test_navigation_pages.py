@@ -178,7 +178,7 @@ def test_new_plan_form_from_the_home_link(db, monkeypatch):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_resident_page_links_back_to_the_tiles_in_its_language(db, monkeypatch, lang):
-    """A resident who opened propose, vote, scoring, status or a notice gets back to the landing page
+    """A resident who opened propose, scoring, status or a notice gets back to the landing page
     (its tiles) with one tap, in the page's language, without the code or the staff token."""
     store = open_store(db)
     rid = a_round(store)
@@ -188,7 +188,7 @@ def test_every_resident_page_links_back_to_the_tiles_in_its_language(db, monkeyp
     monkeypatch.setattr(pages, "display", shown.append)
     monkeypatch.setenv("QUERY_STRING", f"lang={lang}&code=ABC-DEF")
     home = "首页" if lang == "zh" else "Home"
-    for factory in (pages.propose_page, pages.vote_page, pages.scoring_page, pages.status_page, pages.notice_page):
+    for factory in (pages.propose_page, pages.scoring_page, pages.status_page, pages.notice_page):
         shown.clear()
         factory(db)
         links = [c.value for c in shown[-1].children if "linli-resident-nav" in c._dom_classes]

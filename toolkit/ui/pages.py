@@ -241,7 +241,7 @@ def vote_page(db: str | None = None) -> w.Widget:
     code = _query("code")
     if code:  # opened from the QR code on a code sheet
         page.code_box.value = code
-    display(w.VBox([nav.resident_home_link(lang), page.root]))
+    display(page.root)  # no home link on the shared ballot tablet: wrapping it unpins the budget meter
     page.start_idle_timer()
     return page.root
 
