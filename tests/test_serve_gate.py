@@ -91,3 +91,20 @@ def test_preheated_kernels_count_against_the_server_cap():
     slots = KernelSlots(max_total=4, max_per_client=0)
     assert slots.reserve("a", unowned=3) is None
     assert slots.reserve("b", unowned=3).reason == "server"
+
+
+def test_a_kernel_shutting_down_frees_its_slot_at_once():
+    """CI found this: the unload beacon frees the slot, but the kernel manager lists the kernel until its
+    process has exited; counting it as a preheated kernel meanwhile turned the next visitor away."""
+    slots = KernelSlots(max_total=2, max_per_client=2)
+    for kid in ("k1", "k2"):
+        assert slots.reserve("a") is None
+        slots.started(kid, "a")
+    slots.ended("k2")  # the page closed; k2's process is still exiting
+    alive = {"k1", "k2"}
+    slots.forget_missing(alive)
+    assert slots.unowned(alive) == 0
+    assert slots.reserve("a", unowned=slots.unowned(alive)) is None
+    slots.forget_missing({"k1"})  # gone for good: nothing left to remember
+    assert slots.ending == set()
+    assert slots.unowned({"k1", "pool"}) == 1, "a preheated kernel still counts"

@@ -156,11 +156,16 @@ class KernelSlots:
     max_per_client: int
     owners: dict[str, str] = field(default_factory=dict)  # kernel id → client address
     pending: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    ending: set[str] = field(default_factory=set)  # kernels told to shut down, still listed by the manager
 
     def held(self, address: str | None = None) -> int:
         if address is None:
             return len(self.owners) + sum(self.pending.values())
         return sum(1 for a in self.owners.values() if a == address) + self.pending.get(address, 0)
+
+    def unowned(self, alive: set[str]) -> int:
+        """Running kernels that are no page's (a preheated pool); a kernel shutting down is nobody's."""
+        return len(alive - set(self.owners) - self.ending)
 
     def reserve(self, address: str, *, unowned: int = 0) -> Refusal | None:
         """Reserve a slot for a new page from ``address`` (``unowned``: other kernels, e.g. a preheated pool)."""
@@ -183,11 +188,15 @@ class KernelSlots:
         self.owners[kernel_id] = address
 
     def ended(self, kernel_id: str) -> None:
+        """The kernel is being shut down: its slot is free now, although the kernel manager may list it
+        for a few more seconds while the process exits."""
         self.owners.pop(kernel_id, None)
+        self.ending.add(kernel_id)
 
     def forget_missing(self, alive: set[str]) -> None:
         for kid in [k for k in self.owners if k not in alive]:
             del self.owners[kid]
+        self.ending &= alive
 
 
 def client_address(peer: str, real_ip: str | None, trusted_proxies: frozenset[str]) -> str:

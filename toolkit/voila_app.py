@@ -171,7 +171,7 @@ class LinliPageHandler(TornadoVoilaHandler):
         km = self.kernel_manager
         alive = set(km.list_kernel_ids())
         app.slots.forget_missing(alive)
-        refusal = app.slots.reserve(address, unowned=len(alive - set(app.slots.owners)))
+        refusal = app.slots.reserve(address, unowned=app.slots.unowned(alive))
         if refusal is not None:
             app.log.warning(
                 "refused a page for %s: %s (%d of %d kernels)", address, refusal.reason, refusal.held, refusal.limit
