@@ -36,9 +36,14 @@ def test_preheated_pages_read_lang_and_code_from_the_request(browser, tmp_path):
             if resident.log.read_text().count("is filled with 1 kernel(s)") >= 2:
                 break
             page.wait_for_timeout(500)
-        page.goto(resident.url("propose", query="lang=en"), timeout=120_000)
+        # The preheated propose kernel built its form in Chinese before anyone came; the visitor's
+        # ?lang=en and ?sid= (a reload after a lost kernel) still decide the page.
+        page.goto(resident.url("propose", query="lang=en&sid=reload-after-crash-42"), timeout=120_000)
         page.wait_for_selector("button.linli-submit", timeout=120_000)
-        assert page.inner_text("button.linli-submit").strip() == "Submit proposal"
+        page.wait_for_function("document.querySelector('button.linli-submit').innerText.trim() === 'Submit proposal'", timeout=30_000)
+        assert page.get_attribute(".linli-sid", "data-sid") == "reload-after-crash-42"
+        assert "sid=reload-after-crash-42" in page.url
+        assert "Home" in page.inner_text(".linli-back-home") and "DEMO data" in page.inner_text("body")
         page.goto(resident.url("vote", query=f"round={rid}&code={code}&lang=en"), timeout=120_000)
         page.wait_for_selector("button.linli-start", timeout=120_000)
         assert page.locator("input[type=text]").first.input_value() == code

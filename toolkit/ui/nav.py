@@ -31,12 +31,19 @@ def query_string() -> str:
     hands it over through its ``/voila/query`` socket), so ``?lang=`` and ``?code=`` keep working.
     """
     global _REQUEST_SEEN
-    if not _REQUEST_SEEN and os.environ.get("VOILA_PREHEAT") == "True":
+    if not _REQUEST_SEEN and preheating():
+        import ipyleaflet  # noqa: F401 — the map library (0.5 s) is loaded before the visitor, not after
         from voila.utils import wait_for_request
 
         wait_for_request()
         _REQUEST_SEEN = True
     return os.environ.get("QUERY_STRING", "")
+
+
+def preheating() -> bool:
+    """This kernel runs the page ahead of its visitor (a preheated pool kernel) and has not yet seen the
+    visitor's request: a page may build what does not depend on the address before asking for it."""
+    return not _REQUEST_SEEN and os.environ.get("VOILA_PREHEAT") == "True"
 
 
 def query(name: str) -> str | None:

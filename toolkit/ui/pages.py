@@ -59,10 +59,26 @@ def propose_page(db: str | None = None) -> w.Widget:
     from toolkit.workspace import open_workspace
 
     ws = open_workspace(db, lean=True)  # prepared outlines: no pandas or geopandas in a resident's kernel
-    lang = _page_lang(ws.settings.lang)
-    form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url, submission_id=_query("sid"))
-    page = w.VBox([nav.resident_home_link(lang, form.lang_switch), form.root, _demo_banner(ws, lang)])
+    if not nav.preheating():
+        lang = _page_lang(ws.settings.lang)
+        form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url, submission_id=_query("sid"))
+        page = w.VBox([nav.resident_home_link(lang, form.lang_switch), form.root, _demo_banner(ws, lang)])
+        display(page)
+        return page
+    # A preheated kernel builds and shows the form before its visitor comes (nothing in it depends on
+    # the address), then takes ?lang= and ?sid= from the request: the visitor waits for neither.
+    lang = ws.settings.lang if ws.settings.lang in ("zh", "en") else "zh"
+    form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url)
+    banner = _demo_banner(ws, lang)
+    page = w.VBox([nav.resident_home_link(lang, form.lang_switch), form.root, banner])
     display(page)
+    asked = _page_lang(lang)  # waits here for the visitor's request
+    sid = _query("sid")
+    if sid:
+        form.adopt_submission_id(sid)
+    if asked != lang:
+        form.lang_switch.value = asked
+        banner.value = _demo_banner(ws, asked).value
     return page
 
 

@@ -367,6 +367,13 @@ class ProposeForm:
         """A hidden marker the template copies into the address bar (?sid=...)."""
         self.sid_marker.value = f'<span class="linli-sid" data-sid="{escape(self.submission_id)}" hidden></span>'
 
+    def adopt_submission_id(self, given: str) -> None:
+        """Take the submission id from the page address (a reload after a lost kernel), if it is one."""
+        sid = given_submission_id(given)
+        if sid:
+            self.submission_id = sid
+            self._mark_sid()
+
     def reset(self) -> None:
         """Start a new, empty proposal with a new submission id."""
         self.submission_id = new_submission_id()
