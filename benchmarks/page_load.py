@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser.harness import STAFF_TOKEN, RunningServer, free_port, launch_browser, offline_context, start_servers  # noqa: E402
 from toolkit.demo import build_demo_database  # noqa: E402
+from toolkit.serve import POOL_REFILL_DELAY  # noqa: E402
 
 PAGES = {
     "propose": ("resident", "button.linli-submit", "path.linli-compound", 1280, 800),
@@ -118,7 +119,7 @@ def run(pool_size: int, runs: int, db: str, workdir: Path, *, gzip: bool = True)
             for _ in range(runs):
                 for name in PAGES:
                     if pool_size:
-                        time.sleep(8)  # let the pool refill, as between two visitors
+                        time.sleep(POOL_REFILL_DELAY + 12)  # the pool refills (after its delay), as between two visitors
                     results[name].append(measure(browser, servers, name))
             for name in PAGES:
                 results["revisit"][name] = measure(browser, servers, name, revisit=True)
@@ -196,7 +197,7 @@ def before_after(commit: str, runs: int, db: str, workdir: Path) -> None:
                         for name in pages:
                             for side in sides:
                                 if pool:
-                                    time.sleep(8)  # let the pool refill, as between two visitors
+                                    time.sleep(POOL_REFILL_DELAY + 12)  # the pool refills (after its delay), as between two visitors
                                 usable.setdefault((kind, name, side), []).append(measure(browser, sides[side], name)[1])
                     browser.close()
             finally:

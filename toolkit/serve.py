@@ -67,6 +67,9 @@ def staff_token(settings: Settings) -> str:
     return token
 
 
+POOL_REFILL_DELAY = 8.0  # seconds after a preheated kernel is handed out
+
+
 def voila_server(
     audience: str,
     settings: Settings,
@@ -105,7 +108,10 @@ def voila_server(
         f"--LinliVoila.lockout_minutes={settings.lockout_minutes}",
     ]
     if settings.pool_size > 0:
-        cmd += ["--preheat_kernel=True", f"--pool_size={settings.pool_size}"]
+        # Voila refills a pool 1 s after handing out a kernel: the new kernel's start (imports, the page
+        # run ahead) then competes on a 2-core laptop with the page the visitor is opening. Wait until
+        # that page is usable.
+        cmd += ["--preheat_kernel=True", f"--pool_size={settings.pool_size}", f"--VoilaKernelManager.fill_delay={POOL_REFILL_DELAY}"]
     if debug:
         cmd.append("--debug")
     cmd += list(extra)
