@@ -67,6 +67,7 @@ def staff_token(settings: Settings) -> str:
     return token
 
 
+IOPUB_TIMEOUT = 120  # seconds nbclient waits for a page cell's output after the kernel replied
 POOL_REFILL_DELAY = 8.0  # seconds after a preheated kernel is handed out
 
 
@@ -106,6 +107,10 @@ def voila_server(
         f"--LinliVoila.max_kernels_per_client={settings.max_kernels_per_client if audience == 'resident' else 0}",
         f"--LinliVoila.idle_minutes={settings.idle_minutes}",
         f"--LinliVoila.lockout_minutes={settings.lockout_minutes}",
+        # nbclient gives up on a cell's output 4 s after the kernel's reply and renders the page without it.
+        # With ten tablets opening at once on two cores the output (the page's widgets) came later, and
+        # those tablets got a page with nothing on it, for good. Wait as long as a page may take.
+        f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT}",
     ]
     if settings.pool_size > 0:
         # Voila refills a pool 1 s after handing out a kernel: the new kernel's start (imports, the page
