@@ -28,10 +28,6 @@ from toolkit.serve import NOTEBOOKS
 
 pytestmark = pytest.mark.browser
 
-# On a loaded machine a page's one cell (round-desk over 240 proposals builds ~500 widgets) can take
-# longer than nbclient's default 4 s to send its output; Voila then drops the output and the page stays
-# blank. Given more time here; toolkit/serve.py should set it for `make run` too (reported to the lead).
-SLOW_MACHINE = ("--VoilaExecutor.iopub_timeout=60",)
 CODE_RE = re.compile(r"\b[346789ACEFHJKMNPQRTVWXY]{3}-[346789ACEFHJKMNPQRTVWXY]{3}-[346789ACEFHJKMNPQRTVWXY]{3}\b")
 COMPOUNDS = ("S2C2Y2", "S1C1Y1", "S3C1Y2")  # compounds of the demo district the residents tap
 
@@ -121,7 +117,7 @@ def cycle_servers(tmp_path_factory):
     db = work / "linli.sqlite"
     subprocess.run([sys.executable, "-m", "toolkit.cli", "demo", "--db", str(db), "--no-loop"], check=True, capture_output=True)  # a district before its first cycle: 240 proposals, no rounds yet
     (work / "voila").mkdir()
-    running = start_servers(str(db), work / "voila", extra=SLOW_MACHINE)
+    running = start_servers(str(db), work / "voila")  # toolkit/serve.py waits 120 s for a page's output (IOPUB_TIMEOUT)
     yield str(db), running, work
     for r in running.values():
         r.stop()

@@ -23,7 +23,6 @@ from tests.browser.audit import Device, Violation, audit, device_for, report, wa
 from tests.browser.harness import SCREENSHOTS, offline_context, start_servers
 from toolkit.serve import NOTEBOOKS
 
-SLOW_MACHINE = ("--VoilaExecutor.iopub_timeout=60",)  # see tests/browser/test_cycle.py
 
 # the first case of each state loads all of that state's pages (module fixture) within its own timeout.
 # Part of `make test`; `make audit` runs only this file.
@@ -156,7 +155,7 @@ def run_state(state: str, browser, tmp: Path, only: set[str] | None = None) -> d
     db = tmp / f"{state}.sqlite"
     ids = _empty_db(db) if state == "empty" else _demo_db(db)
     (tmp / "voila").mkdir(exist_ok=True)
-    servers = start_servers(str(db), tmp / "voila", extra=SLOW_MACHINE)
+    servers = start_servers(str(db), tmp / "voila")
     contexts: dict[tuple[int, int], tuple] = {}
     visits = [v for v in visits_for(state) if only is None or v.key in only]
     try:
