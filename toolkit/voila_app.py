@@ -16,8 +16,6 @@ builds the command; see ``toolkit.serve``). On top of Voila it
   ``LINLI_STAFF_PASSWORD_HASH``), never from the command line, and redirects a ``?token=`` URL to the
   same URL without it once the login cookie is set;
 - sends cache headers for the vendored template assets and gzips text responses;
-- names in each page's ``<head>`` the scripts that page loaded last time (``toolkit.preload``), so the
-  browser fetches them while the kernel still runs the notebook;
 - behind ``linli serve --district``'s nginx: takes the device address from the proxy's ``X-Real-IP``
   only when the request comes from a trusted proxy address (``trusted_proxies``), and names itself in a
   ``linli_<audience>_worker`` cookie on every page, which nginx maps back to this worker (sticky websockets).
@@ -46,7 +44,6 @@ from voila.tornado.handler import TornadoVoilaHandler
 from toolkit.gate import HostAllowList, KernelSlots, LoginLimiter, client_address
 from toolkit.i18n import text
 from toolkit.markup import escape
-from toolkit.preload import PreloadBook
 
 
 @dataclass
@@ -275,21 +272,6 @@ def _cache_age(path: str) -> int:
 _COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/wasm")
 
 
-class PreloadTransform(tornado.web.OutputTransform):
-    """Notes, for :class:`toolkit.preload.PreloadBook`, each script a page's browser fetched."""
-
-    book: PreloadBook | None = None  # set once per server in LinliVoila.start
-
-    def __init__(self, request) -> None:
-        super().__init__(request)
-        self._request = request
-
-    def transform_first_chunk(self, status_code, headers, chunk, finishing):
-        if self.book is not None and self._request.method == "GET":
-            self.book.heard(self._request.headers.get("Referer"), self._request.uri, status_code)
-        return status_code, headers, chunk
-
-
 class GzipTransform(tornado.web.OutputTransform):
     """Gzip for text responses, also when streamed (Voila's pages and its static handlers bypass
     Tornado's own ``compress_response``: Voila applies ``tornado_settings`` after the Application has
@@ -375,12 +357,6 @@ class LinliVoila(Voila):
         self.login_limiter = LoginLimiter(self.login_attempts, 60.0, self.lockout_minutes * 60)
         self.slots = KernelSlots(self.max_kernels, self.max_kernels_per_client)
         self.proxies = frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
-        self.preloads = PreloadBook(self.base_url)
-        self.voila_configuration.page_config_hook = self._page_config
-
-    def _page_config(self, page_config, *, notebook_path, **_kwargs):
-        """The scripts this page loaded last time, for the template's ``<link rel="preload">``."""
-        return {**page_config, "linliPreload": self.preloads.assets(notebook_path)}
 
     def init_settings(self):
         settings = super().init_settings()
@@ -407,8 +383,7 @@ class LinliVoila(Voila):
 
         self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
         settings = self.init_settings()
-        preload = type("BoundPreloadTransform", (PreloadTransform,), {"book": self.preloads})
-        transforms = [preload, GzipTransform] if self.gzip else [preload]
+        transforms = [GzipTransform] if self.gzip else []
         self.app = LinliApplication(transforms=transforms, **settings)
         self.app.settings.update(self.tornado_settings)
         self.app.add_handlers(".*$", self.init_handlers())
