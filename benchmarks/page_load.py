@@ -9,6 +9,8 @@ Python packages) and once from this checkout, visits alternating between the two
 Then this checkout alone: propose, live-map and vote, without and with preheated kernels, and bytes
 on the wire with and without the server's gzip (first visit, and a second visit with the browser
 cache warm). Prints tables and the machine's load average; asserts nothing.
+``--floor`` instead measures the stack's own floor: a notebook holding one ipywidgets button, served by
+the same resident server command (template, gzip, settings), visits alternating with the propose page.
 
 "Usable" means: propose — the submit button and the compound outlines are on screen;
 live-map — the proposal count is on screen; vote (the ballot page) — the code box and its
@@ -215,12 +217,81 @@ def before_after(commit: str, runs: int, db: str, workdir: Path) -> None:
                   f"{statistics.median(a):>7.2f} [{min(a):.2f}–{max(a):.2f}] {statistics.median(b) / statistics.median(a):>12.2f}×")
 
 
+FLOOR_NOTEBOOK = {
+    "cells": [{"cell_type": "code", "execution_count": None, "id": "floor", "metadata": {}, "outputs": [],
+               "source": "import ipywidgets as w\nw.Button(description='开始', _dom_classes=['linli-floor'])"}],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+def floor(runs: int, db: str, workdir: Path) -> None:
+    """Request → usable of a one-button notebook beside the propose page, on the same server command:
+    what Voila's front end costs before a page has anything in it."""
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    from toolkit.serve import NOTEBOOKS, voila_server
+    from toolkit.settings import load_settings
+
+    folder = workdir / "floor-notebooks"
+    folder.mkdir()
+    for src in (NOTEBOOKS / "resident").glob("*.ipynb"):
+        (folder / src.name).write_bytes(src.read_bytes())
+    (folder / "floor.ipynb").write_text(json.dumps(FLOOR_NOTEBOOK, ensure_ascii=False), encoding="utf-8")
+    pages = {"floor": ("button.linli-floor", "button.linli-floor"), "propose": PAGES["propose"][1:3]}
+    usable: dict[tuple[str, str], list[float]] = {}
+    load_before = os.getloadavg()
+    for kind, pool in (("on demand", 0), ("preheated", 1)):
+        settings = dataclasses.replace(load_settings(), db=db, staff_token=STAFF_TOKEN, staff_password_hash=None, pool_size=pool,
+                                       var_dir=workdir, host="127.0.0.1", max_kernels=0, max_kernels_per_client=0)
+        srv = voila_server("resident", settings, port=free_port())
+        srv = dataclasses.replace(srv, command=[str(folder) if c == str(NOTEBOOKS / "resident") else c for c in srv.command])
+        running = RunningServer(srv, workdir / f"floor-{pool}.log")
+        try:
+            running.wait_ready()
+            with sync_playwright() as pw:
+                browser = launch_browser(pw)
+                for visit in range(runs + 1):  # the first visit of each page is a warm-up
+                    for name, (ready, drawn) in pages.items():
+                        time.sleep(POOL_REFILL_DELAY + 12 if pool else 2)
+                        ctx = offline_context(browser, width=1280, height=800, external=[])
+                        page = ctx.new_page()
+                        t0 = time.perf_counter()
+                        page.goto(running.url(name), wait_until="commit", timeout=120_000)
+                        page.wait_for_selector(ready, timeout=120_000)
+                        page.wait_for_selector(drawn, state="attached", timeout=120_000)
+                        if visit:
+                            usable.setdefault((kind, name), []).append(time.perf_counter() - t0)
+                        page.close(run_before_unload=True)
+                        ctx.close()
+                browser.close()
+        finally:
+            running.stop()
+    load_after = os.getloadavg()
+    print(f"\nThe stack's floor: a one-button notebook vs the propose page, same server command, fresh browser each visit;"
+          f" median of {runs} [min–max], seconds; {os.cpu_count()} cores, load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    print(f"{'server':<10} {'one button':>20} {'propose':>20} {'floor / propose':>16}")
+    for kind in ("on demand", "preheated"):
+        f, p = usable[(kind, "floor")], usable[(kind, "propose")]
+        print(f"{kind:<10} {statistics.median(f):>7.2f} [{min(f):.2f}–{max(f):.2f}] {statistics.median(p):>7.2f} [{min(p):.2f}–{max(p):.2f}]"
+              f" {statistics.median(f) / statistics.median(p):>15.0%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--before", default="50123e6", help="commit to compare with (none: skip the comparison)")
     ap.add_argument("--only-compare", action="store_true", help="stop after the before/after table")
+    ap.add_argument("--floor", action="store_true", help="only the one-button floor beside the propose page")
     args = ap.parse_args()
+    if args.floor:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = str(Path(tmp) / "bench.sqlite")
+            build_demo_database(db)
+            floor(args.runs, db, Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.sqlite")
         build_demo_database(db)

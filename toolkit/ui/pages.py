@@ -47,38 +47,41 @@ def _panel_rubric(panel: dict):
     return load_rubric(panel["rubric"])
 
 
-def _demo_banner(ws, lang: str) -> w.HTML:
+def _demo_text(ws, lang: str) -> str:
     text = T["demo_flag"].get(lang) if ws.district.demo else ""
-    return w.HTML(f'<div class="linli-hint">{escape(text)}</div>' if text else "")
+    return f'<div class="linli-hint">{escape(text)}</div>' if text else ""
+
+
+def _demo_banner(ws, lang: str) -> w.HTML:
+    return w.HTML(_demo_text(ws, lang))
 
 
 @_store_boundary
 def propose_page(db: str | None = None) -> w.Widget:
-    """Resident page: drop a proposal on the map (tablet)."""
+    """Resident page: drop a proposal on the map (tablet).
+
+    In a preheated kernel the form is built and shown before its visitor comes (nothing in it depends
+    on the address); ``?lang=`` and ``?sid=`` are applied once the request is known, so the visitor
+    waits for neither."""
     from toolkit.ui.propose import ProposeForm
     from toolkit.workspace import open_workspace
 
     ws = open_workspace(db, lean=True)  # prepared outlines: no pandas or geopandas in a resident's kernel
-    if not nav.preheating():
-        lang = _page_lang(ws.settings.lang)
-        form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url, submission_id=_query("sid"))
-        page = w.VBox([nav.resident_home_link(lang, form.lang_switch), form.root, _demo_banner(ws, lang)])
-        display(page)
-        return page
-    # A preheated kernel builds and shows the form before its visitor comes (nothing in it depends on
-    # the address), then takes ?lang= and ?sid= from the request: the visitor waits for neither.
-    lang = ws.settings.lang if ws.settings.lang in ("zh", "en") else "zh"
-    form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url)
+    ahead = nav.preheating()
+    default = ws.settings.lang if ws.settings.lang in ("zh", "en") else "zh"
+    lang = default if ahead else _page_lang(default)
+    form = ProposeForm(ws.rules, ws.district, ws.submit_proposal, lang=lang, tile_url=ws.settings.tile_url,
+                       submission_id=None if ahead else _query("sid"))
     banner = _demo_banner(ws, lang)
     page = w.VBox([nav.resident_home_link(lang, form.lang_switch), form.root, banner])
     display(page)
-    asked = _page_lang(lang)  # waits here for the visitor's request
-    sid = _query("sid")
-    if sid:
-        form.adopt_submission_id(sid)
-    if asked != lang:
-        form.lang_switch.value = asked
-        banner.value = _demo_banner(ws, asked).value
+    if ahead:
+        asked = _page_lang(lang)  # waits here for the visitor's request
+        if _query("sid"):
+            form.adopt_submission_id(_query("sid"))
+        if asked != lang:
+            form.lang_switch.value = asked
+            banner.value = _demo_text(ws, asked)
     return page
 
 
