@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.linli-installed
 
-.PHONY: audit run test install test-deps demo screenshots benchmarks clean lab
+.PHONY: audit run test install test-deps demo screenshots benchmarks clean lab frontend
 
 run: install demo
 	$(VENV)/bin/linli serve
@@ -51,6 +51,11 @@ test-deps:
 	    echo "Tests need Debian packages:$$missing. Run: sudo apt-get install$$missing"; exit 1; \
 	  fi; \
 	fi
+
+# Rebuild the resident widget client (frontend/) into templates/voila/templates/linli-resident: a
+# developer's step after changing frontend/ (needs node and npm; the built files are committed).
+frontend: install
+	$(PY) scripts/build_frontend.py
 
 # Only the layout audit over every real page, both languages, three states (make test runs it too).
 audit: install test-deps

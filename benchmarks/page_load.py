@@ -8,7 +8,7 @@ Python packages) and once from this checkout, visits alternating between the two
 ``--runs`` after one warm-up, the ratio, the load average. ``--before none`` skips it.
 Then this checkout alone: propose, live-map and vote, without and with preheated kernels, and bytes
 on the wire with and without the server's gzip (first visit, and a second visit with the browser
-cache warm). Prints tables and the machine's load average; asserts nothing.
+cache warm, and how soon that second visit was usable). Prints tables and the machine's load average; asserts nothing.
 ``--floor`` instead measures the stack's own floor: a notebook holding one ipywidgets button, served by
 the same resident server command (template, gzip, settings), visits alternating with the propose page.
 
@@ -156,7 +156,10 @@ def checkout_servers(checkout: Path, db: str, workdir: Path, side: str, *, pool_
         if Path(checkout).resolve() != ROOT:
             env = {k: swap(v) for k, v in srv.env.items()}
             env["PYTHONPATH"] = str(checkout)
-            srv = dataclasses.replace(srv, command=[swap(c) for c in srv.command], env=env)
+            command = [swap(c) for c in srv.command]
+            if not (checkout / "templates" / "voila" / "templates" / "linli-resident").is_dir():  # before the resident client
+                command = ["--template=linli" if c == "--template=linli-resident" else c for c in command]
+            srv = dataclasses.replace(srv, command=command, env=env)
         running[audience] = RunningServer(srv, workdir / f"{side}-{audience}-{pool_size}.log")
     for r in running.values():
         r.wait_ready()
@@ -309,7 +312,7 @@ def main() -> None:
     load_after = os.getloadavg()
     print(f"\nPage load in headless chromium, {args.runs} runs each after one warm-up (seconds; median [min–max]);"
           f" {os.cpu_count()} cores, load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
-    print(f"{'page':<10} {'server':<11} {'first byte':>22} {'widgets usable':>22} {'requests':>9} {'KB on wire':>11} {'KB revisit':>11}")
+    print(f"{'page':<10} {'server':<11} {'first byte':>22} {'widgets usable':>22} {'requests':>9} {'KB on wire':>11} {'KB revisit':>11} {'usable revisit':>15}")
     for name in PAGES:
         for kind in CONFIGS:
             rows = table[kind][name]
@@ -320,6 +323,7 @@ def main() -> None:
             print(
                 f"{name:<10} {kind:<11} {statistics.median(fb):>8.2f} [{min(fb):.2f}–{max(fb):.2f}]"
                 f" {statistics.median(us):>10.2f} [{min(us):.2f}–{max(us):.2f}] {rows[0][2]:>9} {kb:>11.0f} {again:>11.0f}"
+                f" {table[kind]['revisit'][name][1]:>15.2f}"
             )
         base, heated, plain = (statistics.median(r[1] for r in table[k][name]) for k in CONFIGS)
         print(f"{'':<10} preheating: widgets usable {base / heated:.2f}× sooner; gzip: {plain / base:.2f}× sooner,"

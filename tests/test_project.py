@@ -84,7 +84,8 @@ def test_servers_keep_audiences_apart_and_cull_idle_kernels(tmp_path):
     for srv in (resident, staff):
         assert srv.command[1:3] == ["-m", "toolkit.voila_app"]
         assert "--MappingKernelManager.cull_idle_timeout=600" in srv.command
-        assert "--Voila.port_retries=0" in srv.command and "--template=linli" in srv.command
+        assert "--Voila.port_retries=0" in srv.command
+        assert f"--template={'linli-resident' if srv.audience == 'resident' else 'linli'}" in srv.command
         assert f"--LinliVoila.audience={srv.audience}" in srv.command
     token = (tmp_path / "staff-token").read_text().strip()
     assert len(token) >= 24 and staff.env["LINLI_STAFF_TOKEN"] == token  # in the environment, not in `ps`

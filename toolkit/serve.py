@@ -6,7 +6,8 @@
 
 A resident server cannot serve a staff notebook because the staff folder is outside its root.
 Both use the ``linli`` template (``templates/voila/templates/linli``: lab + offline assets,
-tablet/projector CSS, Chinese loading text) and run ``toolkit.voila_app`` (Voila plus a Host
+tablet/projector CSS, Chinese loading text); the resident server's ``linli-resident`` extends it with
+Linli's small widget client (``frontend/``) in place of Voila's JupyterLab front end. Both run ``toolkit.voila_app`` (Voila plus a Host
 allow-list, kernel caps, kernels freed on page close and culled when idle, a login rate limit).
 """
 
@@ -91,7 +92,8 @@ def voila_server(
     cmd = [
         sys.executable, "-m", "toolkit.voila_app", str(NOTEBOOKS / audience),
         "--no-browser",
-        "--template=linli",
+        # Resident pages (tablets) run Linli's small widget client instead of Voila's JupyterLab front end.
+        "--template=linli-resident" if audience == "resident" else "--template=linli",
         f"--Voila.ip={settings.host}",
         f"--port={port}",
         "--Voila.port_retries=0",

@@ -257,12 +257,12 @@ def worker_cookie(audience: str) -> str:
 
 
 STATIC_MAX_AGE = 7 * 24 * 3600
-_HASHED = re.compile(r"/voila/labextensions/.*\.[0-9a-f]{16,}\.js$")
+_HASHED = re.compile(r"/voila/labextensions/.*\.[0-9a-f]{16,}\.js$|/voila/templates/linli-resident/static/resident\.[0-9a-f]{16}\.(js|css)$")
 
 
 def _cache_age(path: str) -> int:
-    """How long a browser may keep an asset without asking: a year for Voila's bundles whose file names
-    carry their content hash, a week for the vendored Font Awesome; nothing else (Linli's own CSS must
+    """How long a browser may keep an asset without asking: a year for Voila's bundles and the resident
+    widget client, whose file names carry their content hash, a week for the vendored Font Awesome; nothing else (Linli's own CSS must
     change with an update; it is revalidated with its ETag)."""
     if _HASHED.search(path):
         return 365 * 24 * 3600
