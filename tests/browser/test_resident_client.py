@@ -44,7 +44,8 @@ def test_a_proposal_from_the_home_page_with_the_resident_client_and_a_dropped_co
     # Only the resident client: none of Voila's front-end scripts or its extensions' bundles.
     assert any("/voila/templates/linli-resident/static/resident." in u for u in asked), asked
     assert not [u for u in asked if "/voila/static/" in u or "/voila/labextensions/" in u]
-    assert page.evaluate("document.querySelectorAll('script[type=module]').length") == 1
+    modules = page.eval_on_selector_all("script[type=module][src]", "els => els.map(e => e.getAttribute('src'))")
+    assert len(modules) == 1 and "/linli-resident/static/resident." in modules[0] and modules[0].endswith(".js")
 
     # The Wi-Fi drops for a moment: the kernel's socket closes; the client connects again on its own,
     # the page says nothing about a lost connection, and the form still reaches the kernel.
