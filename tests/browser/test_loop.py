@@ -36,6 +36,12 @@ def data_of(page, selector: str) -> bytes:
 def submit_proposal(page, url: str, title: str, category: str = "安全") -> str:
     page.goto(url)
     page.wait_for_selector(f"path.linli-compound-{TARGET}", timeout=90_000)
+    return fill_and_submit(page, title, category)
+
+
+def fill_and_submit(page, title: str, category: str = "安全") -> str:
+    """On an open propose page: tap the target compound, fill the form as a resident does, submit;
+    the receipt code."""
     page.click(f"path.linli-compound-{TARGET}")
     name = load_district(None).compound_names()[TARGET][0]
     page.wait_for_selector(f".linli-place:has-text('{name}')", timeout=15_000)

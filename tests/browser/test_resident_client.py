@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_loop import TARGET
+from tests.browser.test_loop import TARGET, fill_and_submit
 from toolkit.store import open_store
 
 pytestmark = pytest.mark.browser
@@ -30,8 +30,6 @@ KEEP_SOCKETS = """
 
 
 def test_a_proposal_from_the_home_page_with_the_resident_client_and_a_dropped_connection(servers, browser_db, tablet):
-    from toolkit.geo import load_district
-
     page = tablet.page
     page.add_init_script(KEEP_SOCKETS)
     asked: list[str] = []
@@ -54,17 +52,7 @@ def test_a_proposal_from_the_home_page_with_the_resident_client_and_a_dropped_co
     page.evaluate("window.__sockets.find(s => s.url.includes('/channels')).close()")
     page.wait_for_function("window.__sockets.filter(s => s.url.includes('/channels') && s.readyState === 1).length === 1",
                            timeout=30_000)
-    page.click(f"path.linli-compound-{TARGET}")
-    name = load_district(None).compound_names()[TARGET][0]
-    page.wait_for_selector(f".linli-place:has-text('{name}')", timeout=15_000)
-    page.get_by_role("button", name="安全", exact=True).click()
-    page.get_by_placeholder("例如").fill("客户端断线重连后提交")
-    areas = page.locator("textarea")
-    areas.nth(0).fill("晚上很黑")
-    areas.nth(2).fill("加装路灯")
-    page.click("button.linli-submit")
-    page.wait_for_selector("#linli-receipt", timeout=30_000)
-    receipt = page.inner_text("#linli-receipt").strip()
+    receipt = fill_and_submit(page, "客户端断线重连后提交")
     assert open_store(browser_db).proposal_by_receipt(receipt)["title"] == "客户端断线重连后提交"
     assert page.locator("#linli-kernel-lost").count() == 0
     assert not tablet.errors and not tablet.external
