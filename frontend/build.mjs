@@ -16,6 +16,22 @@ const tilde = {
   },
 };
 
+// Only what the resident pages use (see src/leaflet-lite.js, src/leaflet-models.js, src/escape-html.js):
+// jupyter-leaflet's model files get Leaflet with a few plugins instead of its module of twenty, its
+// control view without the index that re-exports every model, and the manager an HTML escaper instead of
+// sanitize-html.
+const here = path.dirname(new URL(import.meta.url).pathname);
+const lean = {
+  name: 'lean',
+  setup(build) {
+    const inLeaflet = (dir) => dir.includes(`${path.sep}jupyter-leaflet${path.sep}lib`);
+    build.onResolve({ filter: /^\.\.?\/leaflet$/ }, (args) => (inLeaflet(args.resolveDir) ? { path: path.join(here, 'src', 'leaflet-lite.js') } : undefined));
+    build.onResolve({ filter: /^\.\.\/jupyter-leaflet$/ }, (args) => (inLeaflet(args.resolveDir)
+      ? { path: require.resolve('jupyter-leaflet/lib/controls/Control.js') } : undefined));
+    build.onResolve({ filter: /^sanitize-html$/ }, () => ({ path: path.join(here, 'src', 'escape-html.js') }));
+  },
+};
+
 await esbuild.build({
   entryPoints: { resident: 'src/resident.js' },
   bundle: true,
@@ -26,7 +42,7 @@ await esbuild.build({
   assetNames: 'assets/[name]-[hash]',
   loader: { '.png': 'file', '.gif': 'file', '.svg': 'file', '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.eot': 'file' },
   legalComments: 'linked',
-  plugins: [tilde],
+  plugins: [tilde, lean],
   logLevel: 'warning',
 });
 console.log(`built ${path.join(out, 'resident.js')}`);

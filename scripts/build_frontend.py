@@ -57,7 +57,7 @@ def build() -> None:
     (TEMPLATE / "bundle.html.j2").write_text(
         "{#- Written by scripts/build_frontend.py: the resident widget client (frontend/). -#}\n"
         f'<link rel="stylesheet" href="{static}{css}" type="text/css" />\n'
-        f'<script type="module" src="{static}{js}"></script>\n',
+        f'<script type="module" async src="{static}{js}"></script>\n',
         encoding="utf-8",
     )
     (TEMPLATE / "SOURCE.txt").write_text(

@@ -241,6 +241,84 @@ def test_text_is_gzipped_and_vendored_assets_are_cached(servers):
     assert html.rstrip().endswith(b"</html>") and b"kernelId" in html
 
 
+def test_the_resident_client_is_sent_gzipped_ahead_and_kept_a_year(servers):
+    import gzip
+
+    from toolkit.voila_app import BUNDLE_DIR
+
+    resident = servers["resident"]
+    template = (BUNDLE_DIR.parent / "bundle.html.j2").read_text(encoding="utf-8")
+    for name in re.findall(r"static/(resident\.[0-9a-f]{16}\.(?:js|css))", template):
+        path = f"/voila/templates/linli-resident/static/{name}"
+        on_disk = (BUNDLE_DIR / name).read_bytes()
+        packed = request(resident, path, headers={"Accept-Encoding": "gzip, deflate"})
+        assert packed.status == 200 and packed.getheader("Content-Encoding") == "gzip", name
+        assert gzip.decompress(packed.body) == on_disk and len(packed.body) < len(on_disk) / 2.5
+        assert packed.getheader("Cache-Control") == "public, max-age=31536000"
+        plain = request(resident, path)
+        assert plain.getheader("Content-Encoding") is None and plain.body == on_disk
+        again = request(resident, path, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.getheader("ETag")})
+        assert again.status == 304 and not again.body
+    assert request(resident, "/voila/templates/linli-resident/static/resident.0000000000000000.js").status == 404
+
+
+def test_a_page_connects_while_its_kernel_still_runs_the_page(servers):
+    """The resident client opens the kernel's websocket as soon as the page names the kernel, and builds each
+    widget as the kernel announces it: the websocket is accepted, and the widgets' comm_open messages come
+    over it, before the page has finished arriving (Jupyter would first ask the busy kernel its protocol
+    version, an answer that waits for the end of the page's run)."""
+    import asyncio
+    import json
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    resident = servers["resident"]
+    conn = http.client.HTTPConnection("127.0.0.1", resident.server.port, timeout=120)
+    conn.request("GET", "/voila/render/propose.ipynb", headers={"Host": f"127.0.0.1:{resident.server.port}"})
+    resp = conn.getresponse()
+    head = b""
+    while not re.search(rb'"kernelId": "[0-9a-f-]{36}"', head):
+        chunk = resp.read1(65536)
+        assert chunk, "the page ended without naming its kernel"
+        head += chunk
+    kernel = page_kernel_id(head)
+    page_done: dict[str, float] = {}
+
+    def rest() -> None:
+        while resp.read1(65536):
+            pass
+        page_done["at"] = time.monotonic()
+
+    reader = threading.Thread(target=rest)
+    reader.start()
+
+    async def listen() -> tuple[float, float, int]:
+        url = f"ws://127.0.0.1:{resident.server.port}/api/kernels/{kernel}/channels?session_id=early-test"
+        ws = await websocket_connect(HTTPRequest(url, headers={"Host": f"127.0.0.1:{resident.server.port}"}, connect_timeout=60))
+        opened = time.monotonic()
+        first = None
+        announced = 0
+        while True:
+            msg = await asyncio.wait_for(ws.read_message(), timeout=120)
+            assert msg is not None, "the websocket closed"
+            if isinstance(msg, bytes):
+                continue
+            data = json.loads(msg)
+            if data["header"]["msg_type"] == "comm_open" and data["content"]["target_name"] == "jupyter.widget":
+                first = first or time.monotonic()
+                announced += 1
+            if data["header"]["msg_type"] == "status" and data["content"]["execution_state"] == "idle" and announced:
+                ws.close()
+                return opened, first, announced
+
+    opened, first, announced = asyncio.run(listen())
+    reader.join(timeout=120)
+    conn.close()
+    assert announced > 50  # the map, its layers, the form: every widget of the page
+    assert opened < first < page_done["at"], "the widgets were announced before the page had arrived"
+
+
 def test_the_per_device_cap_applies_to_the_resident_server_only(tmp_path, monkeypatch):
     """Strangers on the meeting LAN reach the resident server; the staff server is behind its login,
     and one facilitator's laptop keeps the home page, the live map and several desks open."""

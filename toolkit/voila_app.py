@@ -15,7 +15,11 @@ builds the command; see ``toolkit.serve``). On top of Voila it
 - takes the staff token / password hash from the environment (``LINLI_STAFF_TOKEN``,
   ``LINLI_STAFF_PASSWORD_HASH``), never from the command line, and redirects a ``?token=`` URL to the
   same URL without it once the login cookie is set;
-- sends cache headers for the vendored template assets and gzips text responses;
+- sends cache headers for the vendored template assets and gzips text responses; the resident widget
+  client's bundle is gzipped once at start (level 9), not on every visit;
+- lets a page's websocket connect while the kernel still runs the page (the resident client then builds
+  each widget as the kernel announces it): Jupyter's connection first asks the kernel for its protocol
+  version, and that question would wait behind the page's execution;
 - behind ``linli serve --district``'s nginx: takes the device address from the proxy's ``X-Real-IP``
   only when the request comes from a trusted proxy address (``trusted_proxies``), and names itself in a
   ``linli_<audience>_worker`` cookie on every page, which nginx maps back to this worker (sticky websockets).
@@ -30,10 +34,12 @@ import os
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import tornado.web
 from jupyter_server.auth.identity import PasswordIdentityProvider
+from jupyter_server.utils import url_path_join
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from traitlets import Bool, Float, Int, Unicode
@@ -240,7 +246,16 @@ class LinliKernelManager(AsyncMappingKernelManager):
 
 
 class LinliWebsocketConnection(ZMQChannelsWebsocketConnection):
-    """Notes every message from the browser (clicks, typing, map taps) for the idle culler."""
+    """Notes every message from the browser (clicks, typing, map taps) for the idle culler; does not
+    make a page that connects while its kernel runs the page wait for the end of that run."""
+
+    def request_kernel_info(self):
+        # Jupyter asks a kernel for its protocol version before accepting the websocket; while the kernel
+        # runs the page (Voila's execution, also when it is about to start) the answer would wait for the
+        # end of that run. The kernels here are ipykernel's, started by this server, which speak its
+        # protocol version: go on as Jupyter does when the question times out (it assumes the same).
+        self._finish_kernel_info({})
+        return self._kernel_info_future
 
     async def connect(self):
         self.multi_kernel_manager.heard(self.kernel_id)
@@ -321,6 +336,48 @@ class GzipTransform(tornado.web.OutputTransform):
         return data
 
 
+BUNDLE_DIR = Path(__file__).resolve().parents[1] / "templates" / "voila" / "templates" / "linli-resident" / "static"
+_BUNDLE = r"resident\.[0-9a-f]{16}\.(?:js|css)"
+
+
+class BundleHandler(tornado.web.RequestHandler):
+    """The resident widget client's files (content-hashed names), gzipped once when the server starts
+    instead of on every visit (its script is most of a resident page's bytes). A year in the browser's
+    cache; an ETag for a revisit that asks anyway."""
+
+    files: dict[str, tuple[bytes, bytes, str]] = {}
+
+    @classmethod
+    def load(cls) -> None:
+        for path in BUNDLE_DIR.glob("resident.*"):
+            if re.fullmatch(_BUNDLE, path.name):
+                raw = path.read_bytes()
+                packed = gzip.compress(raw, compresslevel=9, mtime=0)
+                cls.files[path.name] = (raw, packed, '"' + path.name.split(".")[1] + '"')
+
+    def check_xsrf_cookie(self) -> None:  # a GET of a static file
+        pass
+
+    def get(self, name: str) -> None:
+        if name not in self.files:
+            self.load()
+        if name not in self.files:
+            raise tornado.web.HTTPError(404)
+        raw, packed, etag = self.files[name]
+        self.set_header("Content-Type", "text/javascript; charset=UTF-8" if name.endswith(".js") else "text/css; charset=UTF-8")
+        self.set_header("Cache-Control", f"public, max-age={365 * 24 * 3600}")
+        self.set_header("ETag", etag)
+        self.set_header("Vary", "Accept-Encoding")
+        if self.request.headers.get("If-None-Match", "") == etag:
+            self.set_status(304)
+            return
+        if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+            self.set_header("Content-Encoding", "gzip")
+            self.write(packed)
+        else:
+            self.write(raw)
+
+
 class LinliVoila(Voila):
     """Voila with Linli's guards (see the module docstring)."""
 
@@ -376,7 +433,10 @@ class LinliVoila(Voila):
 
     def init_handlers(self):
         swap = {TornadoVoilaHandler: LinliPageHandler, VoilaShutdownKernelHandler: LinliShutdownHandler}
-        return [(h[0], swap.get(h[1], h[1]), *h[2:]) for h in super().init_handlers()]
+        if self.audience == "resident":
+            BundleHandler.load()
+        bundle = (url_path_join(self.server_url, rf"/voila/templates/linli-resident/static/({_BUNDLE})"), BundleHandler)
+        return [bundle] + [(h[0], swap.get(h[1], h[1]), *h[2:]) for h in super().init_handlers()]
 
     def start(self):  # Voila.start, with Linli's Application and the culler
         import tempfile

@@ -6,9 +6,11 @@
 // the map. This file is that, and nothing else (about a third of the bytes, loaded from the page's
 // <head> while the kernel still runs the page). Staff pages keep Voila's front end.
 //
-// What it does, in order: connect to the page's kernel (its id is in the page config), ask the kernel
-// for every widget's state in one message (ipywidgets' control comm), and draw each output of the page
-// where Voila left it. It keeps what Voila's front end did for a page: the same websocket (the server's
+// What it does, in order: as soon as the page config names the page's kernel (Voila writes it before the
+// kernel runs the page), connect to it and build each widget's model from the kernel's own announcement
+// (comm_open) while the page is still being built; once the page has arrived, fetch whatever was built
+// before the connection (all of it for a preheated kernel: every state in one message over ipywidgets'
+// control comm), and draw each output of the page where Voila left it. It keeps what Voila's front end did for a page: the same websocket (the server's
 // kernel cap, idle culler and "connection lost" notice see no difference), the shutdown beacon when the
 // page closes, reconnection after a short network blip (the server keeps the kernel's messages for the
 // same session meanwhile).
@@ -16,7 +18,7 @@
 import { ManagerBase } from '@jupyter-widgets/base-manager';
 import * as base from '@jupyter-widgets/base';
 import * as controls from '@jupyter-widgets/controls';
-import * as leaflet from 'jupyter-leaflet';
+import * as leaflet from './leaflet-models.js';
 import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import '@jupyter-widgets/controls/css/widgets-base.css';
@@ -102,7 +104,7 @@ class Kernel {
                 date: new Date().toISOString() },
       parent_header: {}, metadata: metadata || {}, content, channel,
     };
-    if (callbacks) { this.replies.set(msg.header.msg_id, callbacks); }
+    if (callbacks) { this.replies.set(msg.header.msg_id, { ...callbacks }); }
     let frame;
     if (buffers && buffers.length) { frame = pack(msg, buffers); } else { msg.buffers = []; frame = JSON.stringify(msg); }
     if (this.ws.readyState === WebSocket.OPEN) { this.ws.send(frame); } else { this.queue.push(frame); }
@@ -120,12 +122,19 @@ class Kernel {
     const parent = (msg.parent_header || {}).msg_id;
     const cb = parent && this.replies.get(parent);
     if (!cb) { return; }
+    // The reply (shell) and the kernel's "idle" (iopub) come on two sockets, in either order: the
+    // callbacks are dropped only once both have come.
     if (msg.channel === 'shell') {
+      cb.replied = true;
+      if (cb.idle) { this.replies.delete(parent); }
       if (cb.shell && cb.shell.reply) { cb.shell.reply(msg); }
     } else if (msg.channel === 'iopub') {
       if (type === 'status') {
         if (cb.iopub && cb.iopub.status) { cb.iopub.status(msg); }
-        if (content.execution_state === 'idle') { this.replies.delete(parent); }
+        if (content.execution_state === 'idle') {
+          cb.idle = true;
+          if (cb.replied) { this.replies.delete(parent); }
+        }
       } else if (cb.iopub && cb.iopub.output) {
         cb.iopub.output(msg);
       }
@@ -145,6 +154,7 @@ class Comm {
     this.comm_id = commId;
     this._onMsg = null;
     this._onClose = null;
+    this._early = [];  // messages that came before the model attached its handler (it is built asynchronously)
     kernel.comms.set(commId, this);
   }
 
@@ -162,16 +172,31 @@ class Comm {
     return this.kernel.send('shell', 'comm_close', { comm_id: this.comm_id, data: data || {} }, metadata, buffers, callbacks);
   }
 
-  on_msg(callback) { this._onMsg = callback; }
+  on_msg(callback) {
+    this._onMsg = callback;
+    this._flush();
+  }
 
-  on_close(callback) { this._onClose = callback; }
+  on_close(callback) {
+    this._onClose = callback;
+    this._flush();
+  }
+
+  _flush() {
+    const early = this._early;
+    this._early = [];
+    early.forEach(([type, msg]) => this.receive(type, msg));
+  }
 
   receive(type, msg) {
     if (type === 'comm_close') {
+      if (!this._onClose) { this._early.push([type, msg]); return; }
       this.kernel.comms.delete(this.comm_id);
-      if (this._onClose) { this._onClose(msg); }
+      this._onClose(msg);
     } else if (this._onMsg) {
       this._onMsg(msg);
+    } else {
+      this._early.push([type, msg]);
     }
   }
 }
@@ -180,12 +205,33 @@ class Manager extends ManagerBase {
   constructor(kernel) {
     super();
     this.kernel = kernel;
+    this.announced = 0;  // models built from the kernel's comm_open while the page was being built
+    this.caughtUp = new Promise((resolve) => { this._caughtUp = resolve; });
     kernel.onCommOpen = (msg) => {
       const c = msg.content;
       if (c.target_name === this.comm_target_name) {
+        this.announced += 1;
         this.handle_comm_open(new Comm(kernel, c.target_name, c.comm_id), msg);
       }
     };
+  }
+
+  // Once the page has arrived: fetch the models built before this client connected. None were
+  // announced (a preheated kernel, or a late connection): every state in one message. Some were: only
+  // the missing ones, each by its own request (usually none).
+  async catchUp() {
+    try {
+      if (this.announced) { await this._loadFromKernelModels(); } else { await this._loadFromKernel(); }
+    } finally {
+      this._caughtUp();
+    }
+  }
+
+  // An announced model may name a model built before the connection; it exists once catchUp() is done
+  // (ManagerBase gives up after 2 s, which a page still being built can take).
+  async get_model(modelId) {
+    if (!this.has_model(modelId)) { await this.caughtUp; }
+    return super.get_model(modelId);
   }
 
   async loadClass(className, moduleName, moduleVersion) {
@@ -257,8 +303,33 @@ function shown() {
   if (cells) { cells.style.display = ''; }
 }
 
+// The page config (with the kernel's id) as soon as it has arrived: this module runs as soon as it is
+// loaded (async), usually while the kernel still runs the page and the rest of the page is still coming.
+function pageConfig() {
+  const read = () => {
+    const tag = document.getElementById('jupyter-config-data');
+    if (!tag || !tag.nextSibling) { return null; }  // not there, or perhaps not all of it yet
+    try { return JSON.parse(tag.textContent); } catch (e) { return null; }
+  };
+  return new Promise((resolve) => {
+    const now = read();
+    if (now) { resolve(now); return; }
+    const done = (config) => { watcher.disconnect(); document.removeEventListener('DOMContentLoaded', last); resolve(config); };
+    const watcher = new MutationObserver(() => { const config = read(); if (config) { done(config); } });
+    const last = () => { const tag = document.getElementById('jupyter-config-data'); done(JSON.parse(tag.textContent)); };
+    watcher.observe(document.documentElement, { childList: true, subtree: true });
+    document.addEventListener('DOMContentLoaded', last);
+  });
+}
+
+function pageArrived() {
+  if (document.readyState !== 'loading') { return Promise.resolve(); }
+  return new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+}
+
 async function main() {
-  const config = JSON.parse(document.getElementById('jupyter-config-data').textContent);
+  const config = await pageConfig();
+  performance.mark('linli:config');
   const baseUrl = config.baseUrl || '/';
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   const kernel = new Kernel(`${scheme}//${window.location.host}${baseUrl}api/kernels/${config.kernelId}/channels`);
@@ -269,12 +340,18 @@ async function main() {
     form.append('_xsrf', (xsrf && xsrf[1]) || '');
     window.navigator.sendBeacon(`${baseUrl}voila/api/shutdown/${config.kernelId}`, form);
   });
-  await kernel.opened;
-  const manager = new Manager(kernel);
-  await manager._loadFromKernel();
+  const manager = new Manager(kernel);  // from the first message on: the kernel announces each model it builds
+  kernel.opened.then(() => performance.mark('linli:connected'));
+  pageArrived().then(() => performance.mark('linli:arrived'));
+  await Promise.all([kernel.opened, pageArrived()]);
+  await manager.catchUp();
+  performance.mark('linli:caught-up');
+  // For the tests and anyone curious (devtools): how many models came announced, how many fetched after.
+  document.documentElement.dataset.linliWidgets = `${manager.announced} announced, ${Object.keys(manager._models).length - manager.announced} fetched`;
   const tags = Array.from(document.querySelectorAll('script[type="application/vnd.voila.cell-output+json"]'));
   await Promise.all(tags.map((tag) => draw(manager, tag)));
   shown();
+  performance.mark('linli:drawn');
 }
 
 main().catch((err) => {

@@ -4,6 +4,8 @@ dropped connection to the kernel is picked up again without the resident noticin
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.test_loop import TARGET, fill_and_submit
@@ -42,6 +44,11 @@ def test_a_proposal_from_the_home_page_with_the_resident_client_and_a_dropped_co
     # Only the resident client: none of Voila's front-end scripts or its extensions' bundles.
     assert any("/voila/templates/linli-resident/static/resident." in u for u in asked), asked
     assert not [u for u in asked if "/voila/static/" in u or "/voila/labextensions/" in u]
+    # The client connected while the kernel still built the page, and built the widgets as the kernel
+    # announced them (tests/test_serve.py shows the server side of it).
+    built = page.get_attribute("html", "data-linli-widgets") or ""
+    counts = re.fullmatch(r"(\d+) announced, (\d+) fetched", built)
+    assert counts and int(counts.group(1)) > 50, built
     modules = page.eval_on_selector_all("script[type=module][src]", "els => els.map(e => e.getAttribute('src'))")
     assert len(modules) == 1 and "/linli-resident/static/resident." in modules[0] and modules[0].endswith(".js")
 
