@@ -97,10 +97,12 @@ def measure(browser, servers, page_name: str, *, revisit: bool = False) -> tuple
         ctx = browser.new_context(viewport={"width": width, "height": height})
     else:
         ctx = offline_context(browser, width=width, height=height, external=external)
-    result = _visit(ctx, servers, page_name)
-    if revisit:
+    try:
         result = _visit(ctx, servers, page_name)
-    ctx.close()
+        if revisit:
+            result = _visit(ctx, servers, page_name)
+    finally:
+        ctx.close()
     if external:
         raise SystemExit(f"{page_name} tried to reach the internet: {external[:3]}")
     return result
@@ -182,6 +184,7 @@ class Baseline:
 
 def before_after(commit: str, runs: int, db: str, workdir: Path) -> None:
     """Propose and vote, on demand and preheated, ``commit`` vs this checkout, visits alternating."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     pages = ("propose", "vote")
@@ -203,7 +206,11 @@ def before_after(commit: str, runs: int, db: str, workdir: Path) -> None:
                             for side in sides:
                                 if pool:
                                     time.sleep(POOL_REFILL_DELAY + 12)  # the pool refills (after its delay), as between two visitors
-                                usable.setdefault((kind, name, side), []).append(measure(browser, sides[side], name)[1])
+                                try:
+                                    seconds = measure(browser, sides[side], name)[1]
+                                except PlaywrightTimeout:  # recorded, not fatal: the table says which side and how often
+                                    seconds = float("inf")
+                                usable.setdefault((kind, name, side), []).append(seconds)
                     browser.close()
             finally:
                 for running in sides.values():
@@ -212,12 +219,15 @@ def before_after(commit: str, runs: int, db: str, workdir: Path) -> None:
     load_after = os.getloadavg()
     print(f"\nRequest → usable, before ({commit}) vs after (this checkout), median of {runs} [min–max], seconds; "
           f"{os.cpu_count()} cores, load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
-    print(f"{'page':<9} {'server':<10} {'before':>20} {'after':>20} {'before/after':>13}")
+    print(f"{'page':<9} {'server':<10} {'before':>20} {'after':>20} {'before/after':>13}  (inf: not usable within 120 s)")
     for name in pages:
         for kind in ("on demand", "preheated"):
             b, a = usable[(kind, name, "before")], usable[(kind, name, "after")]
+            failed = ", ".join(f"{side} {sum(x == float('inf') for x in v)} of {len(v)} timed out"
+                               for side, v in (("before", b), ("after", a)) if float("inf") in v)
             print(f"{name:<9} {kind:<10} {statistics.median(b):>7.2f} [{min(b):.2f}–{max(b):.2f}] "
-                  f"{statistics.median(a):>7.2f} [{min(a):.2f}–{max(a):.2f}] {statistics.median(b) / statistics.median(a):>12.2f}×")
+                  f"{statistics.median(a):>7.2f} [{min(a):.2f}–{max(a):.2f}] {statistics.median(b) / statistics.median(a):>12.2f}×"
+                  + (f"  {failed}" if failed else ""))
 
 
 FLOOR_NOTEBOOK = {

@@ -344,3 +344,24 @@ def test_page_output_is_awaited_while_many_tablets_open_at_once(tmp_path):
     for pool in (0, 2):  # preheated kernels run the page through the same executor
         srv = voila_server("resident", dataclasses.replace(settings, pool_size=pool), port=free_port())
         assert f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT}" in srv.command
+
+
+def test_page_templates_are_compiled_once_per_server():
+    """Voila makes a new exporter (a new Jinja environment) for every page; the server keeps the compiled
+    templates, and a page rendered from them is the same page."""
+    from voila.exporter import VoilaExporter
+    from voila.paths import collect_template_paths
+
+    from toolkit.voila_app import _CompiledTemplates, _keep_compiled_templates
+
+    os.environ.setdefault("JUPYTER_PATH", str(Path(__file__).resolve().parents[1] / "templates"))
+    paths = collect_template_paths(["voila", "nbconvert"], "linli-resident")
+    first = VoilaExporter(template_paths=paths, template_name="linli-resident", base_url="/").template
+    _keep_compiled_templates()
+    _CompiledTemplates.compiled.clear()
+    cold = VoilaExporter(template_paths=paths, template_name="linli-resident", base_url="/").template
+    kept = dict(_CompiledTemplates.compiled)
+    assert kept  # the page template, compiled (what it extends is compiled when a page renders)
+    warm = VoilaExporter(template_paths=paths, template_name="linli-resident", base_url="/").template
+    assert _CompiledTemplates.compiled == kept  # nothing compiled again
+    assert warm.filename == cold.filename == first.filename

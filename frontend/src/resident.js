@@ -3,7 +3,7 @@
 // Voila's own front end is a JupyterLab application: about 6 MB of scripts in four rounds of requests
 // before the first widget draws (3.1 s for a page with one button on a 2-core laptop, preheated). A
 // resident page needs much less: a kernel connection, the widget manager, the standard controls and
-// the map. This file is that, and nothing else (about a third of the bytes, loaded from the page's
+// the map. This file is that, and nothing else (an eighth of the bytes, loaded from the page's
 // <head> while the kernel still runs the page). Staff pages keep Voila's front end.
 //
 // What it does, in order: as soon as the page config names the page's kernel (Voila writes it before the
