@@ -345,23 +345,21 @@ _BUNDLE = r"resident\.[0-9a-f]{16}\.(?:js|css)"
 class BundleHandler(tornado.web.RequestHandler):
     """The resident widget client's files (content-hashed names), gzipped once when the server starts
     instead of on every visit (its script is most of a resident page's bytes). A year in the browser's
-    cache; an ETag for a revisit that asks anyway."""
+    cache; an ETag for a revisit that asks anyway. A rebuilt client is served after a restart."""
 
-    files: dict[str, tuple[bytes, bytes, str]] = {}
+    files: dict[str, tuple[bytes, bytes, str]] | None = None  # read once: a miss never reads the disk again
 
     @classmethod
     def load(cls) -> None:
+        files = {}
         for path in BUNDLE_DIR.glob("resident.*"):
             if re.fullmatch(_BUNDLE, path.name):
                 raw = path.read_bytes()
-                packed = gzip.compress(raw, compresslevel=9, mtime=0)
-                cls.files[path.name] = (raw, packed, '"' + path.name.split(".")[1] + '"')
-
-    def check_xsrf_cookie(self) -> None:  # a GET of a static file
-        pass
+                files[path.name] = (raw, gzip.compress(raw, compresslevel=9, mtime=0), '"' + path.name.split(".")[1] + '"')
+        cls.files = files
 
     def get(self, name: str) -> None:
-        if name not in self.files:
+        if self.files is None:
             self.load()
         if name not in self.files:
             raise tornado.web.HTTPError(404)
