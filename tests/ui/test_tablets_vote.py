@@ -1,11 +1,13 @@
 """Shared vote tablets (issue 10): "下一位" resets at once, an idle tablet goes back to the code
 screen (never during a submit), the grid-worker field only in the assisted mode, a disabled
-"下一步" says why, cards and map markers carry the same numbers."""
+"下一步" says why, cards and map markers carry the same numbers; a page switches its language in
+place, and a preheated kernel's page, built before its request, ends up as the on-demand one."""
 
 from __future__ import annotations
 
 import re
 
+import ipywidgets as w
 import pytest
 
 from toolkit.demo import build_demo_database
@@ -175,3 +177,150 @@ def test_cards_and_markers_numbered_alike(ws, opened):
     assert pins and all(cards[pid] == n for pid, n in pins.items())
     numbers = project_numbers(page.settings)
     assert {pid: str(n) for pid, n in numbers.items()} == cards
+
+
+def shown(widget) -> object:
+    """Everything a browser gets of a widget tree: each widget's synced state, with the widgets it
+    refers to (children, layout, map layers, icons …) replaced by what they show."""
+
+    def walk(value):
+        if isinstance(value, w.Widget):
+            return {"class": type(value).__name__, **{k: walk(getattr(value, k)) for k in sorted(value.keys) if k != "_model_id"}}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        return value
+
+    return walk(widget)
+
+
+@pytest.mark.parametrize("first,then", [("zh", "en"), ("en", "zh")])
+def test_set_lang_shows_the_page_as_one_built_in_that_language(ws, opened, first, then):
+    """Every text (heading, code screen, cards, map legend and labels, meter, buttons of every
+    screen) as the page built in the other language has it, and the messages that follow too."""
+    rid, codes = opened
+    switched, built = (VotePage(round_settings(ws.store.round(rid)), lambda c: code_problem(ws.store, rid, c), lambda *a: ("X", True),
+                                lang=lang, district=ws.district, submission_id="same-sid-for-both") for lang in (first, then))
+    before = shown(switched.root)
+    switched.set_lang(then)
+    assert shown(switched.root) == shown(built.root) != before
+    assert switched.map is not None and switched.map.linli_labels.lang == then
+    for page in (switched, built):
+        page.code_box.value = "WRONG-CODE"
+        page.start.click()
+    assert switched.code_error.value == built.code_error.value != ""
+    assert shown(switched.root) == shown(built.root)
+
+
+# -- a preheated kernel: the page is built before its visitor's request ----------------------
+@pytest.fixture
+def kernel(monkeypatch):
+    """A kernel running the vote page, recording in ``events`` what it displayed, when the visitor's
+    request came (with ``query``; ``meanwhile`` runs just before, as if while the kernel waited) and
+    when an idle timer started. ``preheat()`` makes it a pool kernel, ``on_demand()`` an ordinary one."""
+    import voila.utils
+
+    from toolkit.ui import nav, pages
+
+    class Kernel:
+        def __init__(self) -> None:
+            self.events: list[tuple] = []
+            self.query = ""
+            self.meanwhile = lambda: None
+
+        def preheat(self) -> None:
+            monkeypatch.setenv("VOILA_PREHEAT", "True")
+            monkeypatch.setattr(nav, "_REQUEST_SEEN", False)
+            monkeypatch.setenv("QUERY_STRING", "")
+
+        def on_demand(self) -> None:
+            monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+            monkeypatch.setenv("QUERY_STRING", self.query)
+
+        def wait_for_request(self) -> None:
+            self.events.append(("request",))
+            self.meanwhile()
+            monkeypatch.setenv("QUERY_STRING", self.query)
+
+    k = Kernel()
+    monkeypatch.delenv("LINLI_LANG", raising=False)
+    monkeypatch.setattr(voila.utils, "wait_for_request", k.wait_for_request)
+    monkeypatch.setattr(pages, "display", lambda widget: k.events.append(("display", widget, tuple(widget.children) if isinstance(widget, w.Box) else None)))
+    monkeypatch.setattr(VotePage, "start_idle_timer", lambda page: k.events.append(("timer", page.root)))
+    return k
+
+
+def test_preheated_vote_page_is_built_ahead_then_fitted_to_the_request(ws, opened, kernel):
+    from toolkit.ui import pages
+
+    rid, codes = opened
+    kernel.query = f"lang=en&code={codes[0]}&sid=reload-after-crash-42"
+    kernel.preheat()
+    frame = pages.vote_page(ws.settings.db)
+    assert [e[0] for e in kernel.events] == ["display", "request", "timer"]  # the idle clock only runs for a visitor
+    (_, displayed, built_ahead), _request, (_, timed) = kernel.events
+    assert displayed is frame and frame.children == built_ahead and timed is built_ahead[0]  # switched in place, not rebuilt
+    kernel.on_demand()
+    on_demand = pages.vote_page(ws.settings.db)
+    assert shown(frame.children[0]) == shown(on_demand)
+    _heading, login, *_rest, sid_marker = on_demand.children
+    code_box, start = login.children[1].children
+    assert start.description == "Start voting" and "linli-lang-en" in on_demand._dom_classes
+    assert code_box.value == codes[0] and 'data-sid="reload-after-crash-42"' in sid_marker.value
+
+
+@pytest.mark.parametrize("change", ["closed meanwhile", "another round asked for", "a newer round opened", "a bad round id"])
+def test_preheated_vote_page_is_built_again_when_the_round_is_not_the_one_built(ws, opened, kernel, change):
+    """What the visitor sees is what the page shows on demand, in the place of the page built ahead."""
+    from toolkit.ui import pages
+    from toolkit.ui.texts import T
+    from toolkit.voting import issue_codes
+
+    rid, _codes = opened
+    other = _another_round(ws)
+    query = {"closed meanwhile": "lang=en", "another round asked for": f"round={other}&lang=en",
+             "a newer round opened": "lang=en", "a bad round id": "round=abc&lang=en"}[change]
+    kernel.query = query + "&sid=reload-after-crash-42"
+    if change == "closed meanwhile":
+        kernel.meanwhile = lambda: ws.store.set_round_status(rid, "closed")
+    elif change == "a newer round opened":
+        issue_codes(ws.store, other, 1)
+        kernel.meanwhile = lambda: ws.store.set_round_status(other, "open")
+    kernel.preheat()
+    frame = pages.vote_page(ws.settings.db)
+    ballot = change in ("another round asked for", "a newer round opened")
+    assert [e[0] for e in kernel.events] == ["display", "request"] + (["timer"] if ballot else [])
+    built_ahead = kernel.events[0][2]
+    assert "linli-vote" in built_ahead[0]._dom_classes and frame.children != built_ahead
+    kernel.on_demand()
+    kernel.events.clear()
+    on_demand = pages.vote_page(ws.settings.db)
+    assert shown(frame.children[0]) == shown(on_demand)
+    if change == "closed meanwhile":
+        assert T["vote_no_round"].get("en") in on_demand.value
+    elif change == "a bad round id":
+        assert "No such round" in on_demand.value
+    else:
+        assert "Second round" in on_demand.children[0].value
+
+
+def test_preheated_vote_page_without_an_open_round_waits_for_the_request(ws, kernel):
+    from toolkit.ui import pages
+    from toolkit.ui.texts import T
+
+    kernel.query = "lang=en"
+    kernel.preheat()
+    page = pages.vote_page(ws.settings.db)
+    assert [e[0] for e in kernel.events] == ["request", "display"] and T["vote_no_round"].get("en") in page.value
+
+
+def _another_round(ws) -> int:
+    """A second (draft) round, created after the open one."""
+    from toolkit.labels import Label
+    from toolkit.rounds import Approval, Fund, Project, RoundSettings
+    from toolkit.voting import create_round
+
+    projects = (Project("A", Label("凉亭", "Pavilion"), 60_000_00), Project("B", Label("长椅", "Benches"), 10_000_00))
+    return create_round(ws.store, RoundSettings("second", Label("第二轮", "Second round"), projects,
+                                                (Fund("f", Label("共有资金", "Shared fund"), 100_000_00),), Approval(max_picks=2)), scrypt_n=2**8)

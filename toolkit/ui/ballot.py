@@ -42,15 +42,10 @@ class BallotEditor:
         self.chosen: list[str] = []  # approval/knapsack picks, or the ranking in order
         self.points: dict[str, w.BoundedIntText] = {}
         self.buttons: dict[str, w.Button] = {}
+        self.heads: dict[str, w.HTML] = {}
         cards = []
-        numbers = project_numbers(settings)
         for p in settings.projects:
-            n = numbers[p.id]
-            head = w.HTML(
-                f'<div class="linli-card-title" data-project="{escape(p.id)}" data-number="{n}"><b><span class="linli-card-number">{n}</span>. {user(p.name.get(lang))}</b></div>'
-                f'<div class="linli-hint">{escape(_t(lang, "card_cost", cost=yuan(p.cost_fen)))}</div>'
-                f'<div class="linli-hint">{user(p.description.get(lang))}</div>'
-            )
+            head = self.heads[p.id] = w.HTML()
             if self.kind == "cumulative":
                 b = settings.ballot
                 cap = b.per_project_cap if b.per_project_cap is not None else b.points
@@ -69,6 +64,19 @@ class BallotEditor:
             card.add_class("linli-project-card")
             cards.append(card)
         self.root = w.Box(cards, layout=w.Layout(display="flex", flex_flow="row wrap"))
+        self.set_lang(lang)
+
+    def set_lang(self, lang: str) -> None:
+        """Show every card and button in ``lang`` (picks and points stay)."""
+        self.lang = lang
+        numbers = project_numbers(self.settings)
+        for p in self.settings.projects:
+            n = numbers[p.id]
+            self.heads[p.id].value = (
+                f'<div class="linli-card-title" data-project="{escape(p.id)}" data-number="{n}"><b><span class="linli-card-number">{n}</span>. {user(p.name.get(lang))}</b></div>'
+                f'<div class="linli-hint">{escape(_t(lang, "card_cost", cost=yuan(p.cost_fen)))}</div>'
+                f'<div class="linli-hint">{user(p.description.get(lang))}</div>'
+            )
         self._label_buttons()
 
     def toggle(self, pid: str) -> None:
@@ -127,14 +135,19 @@ class BallotEditor:
         self._label_buttons()
 
 
+def _candidates_legend(lang: str) -> tuple[str, list[tuple[str, str, str]]]:
+    from toolkit.ui.tablets import map_legend
+
+    return map_legend(lang, (tt("tablets.map.candidate", lang), "#b71c1c", "pin"))
+
+
 def candidates_map(settings: "RoundSettings", district: Any, lang: str = "zh") -> w.Widget:
     """A small map of the candidates, numbered as the cards are, with compound names and a legend."""
     import ipyleaflet
 
     from toolkit import maps
-    from toolkit.ui.tablets import map_legend
 
-    m = maps.base_map(district, height_px=320, width_px=900, labels_lang=lang, legend=map_legend(lang, (tt("tablets.map.candidate", lang), "#b71c1c", "pin")))
+    m = maps.base_map(district, height_px=320, width_px=900, labels_lang=lang, legend=_candidates_legend(lang))
     numbers = project_numbers(settings)
     for p in settings.projects:
         if p.location is None:
@@ -182,28 +195,26 @@ class VotePage:
         self.code: str | None = None
         self.sid_marker = w.HTML()
         self._set_sid(given_submission_id(submission_id) or new_submission_id())
-        self.code_box = w.Text(placeholder=_t(lang, "vote_code_ph"), continuous_update=False, layout=w.Layout(width="360px"))
+        self.code_box = w.Text(continuous_update=False, layout=w.Layout(width="360px"))
         self.code_box.observe(lambda _c: self.touch(), names=["value"])
-        self.start = w.Button(description=_t(lang, "vote_start"), button_style="primary", layout=w.Layout(width="auto", min_width="200px", height="auto", min_height="52px"))
+        self.start = w.Button(button_style="primary", layout=w.Layout(width="auto", min_width="200px", height="auto", min_height="52px"))
         self.start.add_class("linli-start")
         self.start.on_click(lambda _b: self.enter_code(self.code_box.value))
         self.code_error = w.HTML()
-        heading = w.HTML(
-            f'<div class="linli-title">{user(settings.name.get(lang))}</div>'
-            f'<div class="linli-hint">{escape(_t(lang, "vote_budget", budget=yuan(settings.budget_fen)))}</div>'
-        )
-        self.login = w.VBox([w.HTML(f"<b>{escape(_t(lang, 'vote_code'))}</b>"), w.HBox([self.code_box, self.start]), self.code_error])
+        self.heading = w.HTML()
+        self.code_caption = w.HTML()
+        self.login = w.VBox([self.code_caption, w.HBox([self.code_box, self.start]), self.code_error])
 
         self.editor = BallotEditor(settings, lang=lang, on_change=self._update)
         self.meter = w.HTML()
         self.why_disabled = w.HTML()
-        self.assist_toggle = w.ToggleButton(value=False, description=tt("tablets.vote.assist", lang), layout=w.Layout(width="auto", height="auto", min_height="48px"))
+        self.assist_toggle = w.ToggleButton(value=False, layout=w.Layout(width="auto", height="auto", min_height="48px"))
         self.assist_toggle.add_class("linli-assist-toggle")
         self.assist_toggle.observe(lambda _c: self._show_assisted(), names=["value"])
-        self.assisted = w.Text(description=_t(lang, "assisted"), style={"description_width": "initial"}, continuous_update=False, layout=w.Layout(width="560px"))
+        self.assisted = w.Text(style={"description_width": "initial"}, continuous_update=False, layout=w.Layout(width="560px"))
         self.assisted.add_class("linli-assisted-name")
         self.assisted.observe(lambda _c: self.touch(), names=["value"])
-        self.review_button = w.Button(description=_t(lang, "review"), button_style="danger", layout=w.Layout(width="auto", min_width="260px", height="auto", min_height="60px"))
+        self.review_button = w.Button(button_style="danger", layout=w.Layout(width="auto", min_width="260px", height="auto", min_height="60px"))
         self.review_button.add_class("linli-review")
         self.review_button.on_click(lambda _b: self.review())
         self.error = w.HTML()
@@ -211,25 +222,24 @@ class VotePage:
         # sight while the list scrolls (linli.css: .linli-sticky-bar).
         self.bar = w.HBox([w.VBox([self.meter, self.why_disabled], layout=w.Layout(flex="1 1 auto")), self.review_button], layout=w.Layout(align_items="center"))
         self.bar.add_class("linli-sticky-bar")
-        parts: list[w.Widget] = []
-        if district is not None and any(p.location for p in settings.projects):
-            parts.append(candidates_map(settings, district, lang))
+        self.map = candidates_map(settings, district, lang) if district is not None and any(p.location for p in settings.projects) else None
+        parts = [self.map] if self.map is not None else []
         self.ballot = w.VBox([self.bar, *parts, self.editor.root, self.error, self.assist_toggle, self.assisted])
         self.ballot.add_class("linli-ballot")
         self.summary = w.HTML()
-        self.confirm_button = w.Button(description=_t(lang, "confirm_vote"), button_style="danger", layout=w.Layout(width="auto", min_width="300px", height="auto", min_height="60px"))
+        self.confirm_button = w.Button(button_style="danger", layout=w.Layout(width="auto", min_width="300px", height="auto", min_height="60px"))
         self.confirm_button.add_class("linli-confirm-vote")
         self.confirm_button.on_click(lambda _b: self.confirm())
-        self.back_button = w.Button(description=_t(lang, "back_edit"), layout=w.Layout(width="auto", min_width="200px", height="auto", min_height="60px"))
+        self.back_button = w.Button(layout=w.Layout(width="auto", min_width="200px", height="auto", min_height="60px"))
         self.back_button.on_click(lambda _b: (self.touch(), self._show("ballot")))
         self.confirm_error = w.HTML()
         self.review_box = w.VBox([self.summary, self.confirm_error, w.HBox([self.confirm_button, self.back_button])])
         self.receipt = w.HTML()
-        self.next_button = w.Button(description=tt("tablets.vote.next_voter", lang), button_style="primary", layout=w.Layout(width="auto", min_width="300px", height="auto", min_height="64px"))
+        self.next_button = w.Button(button_style="primary", layout=w.Layout(width="auto", min_width="300px", height="auto", min_height="64px"))
         self.next_button.add_class("linli-next-voter")
         self.next_button.on_click(lambda _b: self.next_voter())
         self.receipt_box = w.VBox([self.receipt, self.next_button])
-        self.root = w.VBox([heading, self.login, self.ballot, self.review_box, self.receipt_box, self.sid_marker])
+        self.root = w.VBox([self.heading, self.login, self.ballot, self.review_box, self.receipt_box, self.sid_marker])
         self.root.add_class("linli-page")
         self.root.add_class("linli-tablet")
         self.root.add_class("linli-vote")
@@ -237,7 +247,50 @@ class VotePage:
         self.screen = "login"
         self._show("login")
         self._show_assisted()
+        self._label()
+
+    def set_lang(self, lang: str) -> None:
+        """Show the page in ``lang``: every text it was built with — heading, code screen, cards,
+        map legend and labels, meter, buttons of every screen — as a page built in ``lang`` shows
+        it. Messages already shown in answer to a voter (errors, the review list, a receipt) are
+        not redrawn: this is for a page nobody used yet (one built ahead in a preheated kernel)."""
+        if lang == self.lang:
+            return
+        self.root.remove_class(f"linli-lang-{self.lang}")
+        self.lang = lang
+        self.root.add_class(f"linli-lang-{lang}")
+        self.editor.set_lang(lang)
+        if self.map is not None:
+            from toolkit import maps
+
+            self.map.linli_legend.value = maps.legend_html(*_candidates_legend(lang))
+            self.map.linli_labels.restyle(lang=lang)
+        self._label()
+
+    def _label(self) -> None:
+        """The page's own texts in ``self.lang``."""
+        lang, settings = self.lang, self.settings
+        self.heading.value = (
+            f'<div class="linli-title">{user(settings.name.get(lang))}</div>'
+            f'<div class="linli-hint">{escape(_t(lang, "vote_budget", budget=yuan(settings.budget_fen)))}</div>'
+        )
+        self.code_caption.value = f"<b>{escape(_t(lang, 'vote_code'))}</b>"
+        self.code_box.placeholder = _t(lang, "vote_code_ph")
+        self.start.description = _t(lang, "vote_start")
+        self.assist_toggle.description = tt("tablets.vote.assist", lang)
+        self.assisted.description = _t(lang, "assisted")
+        self.review_button.description = _t(lang, "review")
+        self.confirm_button.description = _t(lang, "confirm_vote")
+        self.back_button.description = _t(lang, "back_edit")
+        self.next_button.description = tt("tablets.vote.next_voter", lang)
         self._update()
+
+    def adopt_submission_id(self, given: str | None) -> None:
+        """Take the submission id from the page address (``?sid=``, a reload after a lost kernel),
+        if it is one — as the page does when built with ``submission_id``."""
+        sid = given_submission_id(given)
+        if sid:
+            self._set_sid(sid)
 
     def _set_sid(self, sid: str) -> None:
         """This page's submission id, mirrored into a hidden marker the template copies into the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import ipywidgets as w
 from IPython.display import display
@@ -10,6 +11,9 @@ from IPython.display import display
 from toolkit.markup import escape
 from toolkit.ui import nav
 from toolkit.ui.texts import T
+
+if TYPE_CHECKING:
+    from toolkit.ui.ballot import VotePage
 
 _query = nav.query
 _page_lang = nav.page_lang
@@ -217,52 +221,130 @@ def _round_id(store, *, open_only: bool = False) -> int | None:
     wanted = nav.requested_id("round", [r["id"] for r in rounds])
     if wanted is not None:
         return wanted
+    return _newest_round(rounds, open_only=open_only)
+
+
+def _newest_round(rounds: list[dict], *, open_only: bool = False) -> int | None:
     rounds = [r for r in rounds if r["status"] == "open" or not open_only]
     return rounds[0]["id"] if rounds else None
 
 
 def _nothing(lang: str) -> w.Widget:
-    page = w.HTML(f'<div class="linli-big">{escape(T["vote_no_round"].get(lang))}</div>')
-    display(page)
-    return page
+    return w.HTML(f'<div class="linli-big">{escape(T["vote_no_round"].get(lang))}</div>')
 
 
 @_store_boundary
 def vote_page(db: str | None = None) -> w.Widget:
-    """Resident tablet: vote in the open budget round with a one-time code."""
-    from toolkit import voting
+    """Resident tablet: vote in the open budget round with a one-time code.
+
+    In a preheated kernel the ballot of the open round is built and shown in the default language
+    before its visitor comes; the request then switches its language (``?lang=``) and brings the
+    code and the submission id. When the address names another round, or the round changed while
+    the kernel waited, the page is built again as on demand."""
     from toolkit.settings import load_settings
     from toolkit.store import open_store
-    from toolkit.ui.ballot import VotePage
-    from toolkit.workspace import district_outlines
 
     settings = load_settings()
-    lang = _page_lang(settings.lang)
     store = open_store(db if db is not None else settings.db)
+    if nav.preheating():
+        ahead = _vote_ahead(store, settings, db)
+        if ahead is not None:
+            return ahead
+    lang = _page_lang(settings.lang)  # a preheated kernel with no open round waits here
+    body, page = _vote_body(store, settings, db, lang)
+    display(body)  # no home link on the shared ballot tablet: wrapping it unpins the budget meter
+    if page is not None:
+        page.start_idle_timer()
+    return body
+
+
+def _vote_body(store, settings, db: str | None, lang: str) -> tuple[w.Widget, VotePage | None]:
+    """What the vote page shows for the request: the ballot of ``?round=`` (else of the newest open
+    round) with ``?code=`` and ``?sid=``, or a plain page for an unknown round or none open.
+    Returns the widget and the ballot page (None for a plain page)."""
     try:
         rid = _round_id(store, open_only=True)
     except nav.BadId as exc:
-        page = nav.not_found(exc.kind, exc.value, lang)
-        display(page)
-        return page
+        return nav.not_found(exc.kind, exc.value, lang), None
     if rid is None:
-        return _nothing(lang)
-    page = VotePage(
-        voting.round_settings(store.round(rid)),
+        return _nothing(lang), None
+    page = _ballot(store, settings, db, rid, store.round(rid), lang, submission_id=_query("sid"))
+    _take_code(page)
+    return page.root, page
+
+
+def _ballot(store, settings, db: str | None, rid: int, row: dict, lang: str, *, submission_id: str | None) -> VotePage:
+    """The ballot page of round ``rid`` (its stored ``row``), casting into the store."""
+    from toolkit import voting
+    from toolkit.ui.ballot import VotePage
+    from toolkit.workspace import district_outlines
+
+    return VotePage(
+        voting.round_settings(row),
         lambda code: voting.code_problem(store, rid, code),
         lambda code, data, sid, assisted: voting.cast(store, rid, code, data, submission_id=sid, assisted_by=assisted),
         lang=lang,
         district=district_outlines(store, _with_db(settings, db))[0],
         idle_seconds=settings.tablet_reset_seconds,
-        submission_id=_query("sid"),
+        submission_id=submission_id,
         received=lambda code, sid: voting.received(store, rid, code, sid),
     )
+
+
+def _take_code(page: VotePage) -> None:
     code = _query("code")
     if code:  # opened from the QR code on a code sheet
         page.code_box.value = code
-    display(page.root)  # no home link on the shared ballot tablet: wrapping it unpins the budget meter
-    page.start_idle_timer()
-    return page.root
+
+
+def _vote_ahead(store, settings, db: str | None) -> w.Widget | None:
+    """The vote page in a preheated kernel: the ballot of the newest open round, built and shown
+    in the default language before the visitor's request; after it, the same page in the asked
+    language, or — another round asked for, the round or the outlines changed meanwhile (read
+    again: the kernel may have waited minutes) — the page the request gets on demand, in place.
+    None when no round is open: nothing worth building ahead."""
+    from toolkit.errors import StoreUnavailable
+
+    rid = _newest_round(store.rounds(), open_only=True)
+    if rid is None:
+        return None
+    built = _round_state(store, rid)
+    page = _ballot(store, settings, db, rid, built[0], settings.lang, submission_id=None)
+    frame = w.VBox([page.root], layout=w.Layout(overflow="visible"))  # a scrolling box would unpin the budget meter
+    display(frame)
+    lang = _page_lang(settings.lang)  # waits here for the visitor's request
+    try:
+        if _unchanged(store, rid, built):
+            page.set_lang(lang)
+            page.adopt_submission_id(_query("sid"))
+            _take_code(page)
+            page.touch()  # the idle clock starts with the visitor
+        else:
+            body, page = _vote_body(store, settings, db, lang)
+            frame.children = [body]
+    except StoreUnavailable:
+        frame.children = [_store_down(lang)]
+        return frame
+    if page is not None:
+        page.start_idle_timer()
+    return frame
+
+
+def _round_state(store, rid: int) -> tuple[dict, int | None]:
+    """What a round's ballot page is built from: the round as stored (status, settings, candidates)
+    and the version of the district outlines."""
+    from toolkit.store import geodata
+
+    return store.round(rid), geodata.current_version(store)
+
+
+def _unchanged(store, rid: int, built: tuple[dict, int | None]) -> bool:
+    """The request asks for the round built ahead, and the round is as it was when built."""
+    try:
+        asked = _round_id(store, open_only=True)
+    except nav.BadId:
+        return False
+    return asked == rid and _round_state(store, rid) == built
 
 
 @_store_boundary
