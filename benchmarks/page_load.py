@@ -200,7 +200,10 @@ def before_after(commit: str, runs: int, db: str, workdir: Path) -> None:
                     browser = launch_browser(pw)
                     for name in pages:
                         for side in sides:
-                            measure(browser, sides[side], name)  # warm-up
+                            try:
+                                measure(browser, sides[side], name)  # warm-up
+                            except PlaywrightTimeout:
+                                print(f"warm-up: {side} {name} ({kind}) not usable within 120 s", flush=True)
                     for _ in range(runs):
                         for name in pages:
                             for side in sides:
