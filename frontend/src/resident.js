@@ -308,7 +308,7 @@ function shown() {
 function pageConfig() {
   const read = () => {
     const tag = document.getElementById('jupyter-config-data');
-    if (!tag || !tag.nextSibling) { return null; }  // not there, or perhaps not all of it yet
+    if (!tag || (!tag.nextSibling && document.readyState === 'loading')) { return null; }  // not there, or not all of it yet
     try { return JSON.parse(tag.textContent); } catch (e) { return null; }
   };
   return new Promise((resolve) => {
@@ -316,7 +316,7 @@ function pageConfig() {
     if (now) { resolve(now); return; }
     const done = (config) => { watcher.disconnect(); document.removeEventListener('DOMContentLoaded', last); resolve(config); };
     const watcher = new MutationObserver(() => { const config = read(); if (config) { done(config); } });
-    const last = () => { const tag = document.getElementById('jupyter-config-data'); done(JSON.parse(tag.textContent)); };
+    const last = () => { done(read()); };  // the whole page is here: the config, or none (main() then says so)
     watcher.observe(document.documentElement, { childList: true, subtree: true });
     document.addEventListener('DOMContentLoaded', last);
   });
@@ -329,6 +329,7 @@ function pageArrived() {
 
 async function main() {
   const config = await pageConfig();
+  if (!config) { throw new Error('the page names no kernel'); }
   performance.mark('linli:config');
   const baseUrl = config.baseUrl || '/';
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
