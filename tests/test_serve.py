@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import STAFF_TOKEN, RunningServer, free_port, kernels, start_servers
+from tests.browser.harness import STAFF_TOKEN, RunningServer, free_port, in_thread, kernels, start_servers
 from toolkit.serve import voila_server
 from toolkit.settings import load_settings
 
@@ -312,7 +312,7 @@ def test_a_page_connects_while_its_kernel_still_runs_the_page(servers):
                 ws.close()
                 return opened, first, announced
 
-    opened, first, announced = asyncio.run(listen())
+    opened, first, announced = in_thread(listen)  # an earlier test's Playwright may run a loop in this thread
     reader.join(timeout=120)
     conn.close()
     assert announced > 50  # the map, its layers, the form: every widget of the page
