@@ -29,6 +29,8 @@ const MODULES = {
   'jupyter-leaflet': leaflet,
 };
 const WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json';
+const CONTROL_TARGET = 'jupyter.widget.control';  // ipywidgets' channel for every state at once
+const CONTROL_VERSION = '1.0.0';
 const PROTOCOL = '5.3';
 const RETRY_MS = [250, 500, 1000, 2000, 4000, 8000, 8000, 8000];  // then the page says the connection is lost
 
@@ -206,7 +208,7 @@ class Manager extends ManagerBase {
     super();
     this.kernel = kernel;
     this.announced = 0;  // models built from the kernel's comm_open while the page was being built
-    this.caughtUp = new Promise((resolve) => { this._caughtUp = resolve; });
+    this.registered = new Promise((resolve) => { this._registered = resolve; });  // every model the kernel had
     kernel.onCommOpen = (msg) => {
       const c = msg.content;
       if (c.target_name === this.comm_target_name) {
@@ -216,21 +218,53 @@ class Manager extends ManagerBase {
     };
   }
 
-  // Once the page has arrived: fetch the models built before this client connected. None were
-  // announced (a preheated kernel, or a late connection): every state in one message. Some were: only
-  // the missing ones, each by its own request (usually none).
+  // Once the page has arrived: build the models the kernel made before this client connected. Some
+  // came announced (on demand): ask which models the kernel has; usually none is missing. None came
+  // (a preheated kernel), or some are missing: every state in one message over ipywidgets' control comm.
   async catchUp() {
     try {
-      if (this.announced) { await this._loadFromKernelModels(); } else { await this._loadFromKernel(); }
+      if (this.announced) {
+        const listed = Object.keys(await this._get_comm_info());
+        if (listed.every((id) => this.has_model(id))) { return; }
+      }
+      const states = await this._states();
+      // new_model registers each model at once, before any of them reads its state (which names others).
+      const building = Object.keys(states).filter((id) => !this.has_model(id)).map((id) => this.new_model({
+        model_name: states[id].model_name, model_module: states[id].model_module,
+        model_module_version: states[id].model_module_version, model_id: id,
+        comm: new Comm(this.kernel, this.comm_target_name, id),
+      }, states[id].state).catch((err) => console.error('Linli: a widget model could not be built', err)));
+      this._registered();  // announced models waiting for one of these go on now, not when all are built:
+      await Promise.all(building);  // a fetched container may hold an announced child that waits
     } finally {
-      this._caughtUp();
+      this._registered();
     }
   }
 
-  // An announced model may name a model built before the connection; it exists once catchUp() is done
-  // (ManagerBase gives up after 2 s, which a page still being built can take).
+  // Every widget's state, with its binary buffers put back in place, by model id.
+  async _states() {
+    const comm = await this._create_comm(CONTROL_TARGET, uuid(), {}, { version: CONTROL_VERSION });
+    const msg = await new Promise((resolve, reject) => {
+      comm.on_msg((reply) => { if (reply.content.data.method === 'update_states') { resolve(reply); } });
+      comm.on_close(() => reject(new Error('the kernel closed the widget control channel')));
+      comm.send({ method: 'request_states' }, {});
+    });
+    comm.close();
+    const { states, buffer_paths: paths = [] } = msg.content.data;
+    const byModel = {};
+    paths.forEach(([id, ...path], i) => {
+      byModel[id] = byModel[id] || { paths: [], buffers: [] };
+      byModel[id].paths.push(path);
+      byModel[id].buffers.push(msg.buffers[i]);
+    });
+    Object.entries(byModel).forEach(([id, b]) => { if (states[id]) { base.put_buffers(states[id].state, b.paths, b.buffers); } });
+    return states;
+  }
+
+  // An announced model may name a model built before the connection: it is registered once catchUp()
+  // has the kernel's states (ManagerBase would give up at once). After that, unknown means gone (closed).
   async get_model(modelId) {
-    if (!this.has_model(modelId)) { await this.caughtUp; }
+    if (!this.has_model(modelId)) { await this.registered; }
     return super.get_model(modelId);
   }
 

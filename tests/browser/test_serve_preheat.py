@@ -5,8 +5,10 @@ waited, gets the page it would get on demand, in place of the one built ahead.""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -68,6 +70,15 @@ def wait_for_full_pools(server, page, *, used: int = 0) -> None:
             return
         page.wait_for_timeout(500)
     raise AssertionError(f"the pools did not fill: {waiting_kernels(server)} of {pages} kernels wait\n{server.log.read_text()[-3000:]}")
+
+
+def held_kernels(server) -> list[int]:
+    """Stop (SIGSTOP) every kernel of ``server``, the pool kernels that wait for their visitor among them;
+    returns their process ids for SIGCONT."""
+    pids = kernels(server)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    return pids
 
 
 def served_preheated(server, notebook: str) -> int:
@@ -136,8 +147,31 @@ def test_preheated_vote_page_is_built_again_for_another_round_or_a_closed_one(br
         page = ctx.new_page()
         wait_for_full_pools(resident, page)
         # The kernel built the open round's ballot; the address names the earlier round: its page.
-        page.goto(resident.url("vote", query=f"round={earlier}&lang=en"), timeout=120_000)
+        # The client connects while the kernel builds the page again, after the first of the new widgets
+        # were made (as on a slow machine): the kernels are held still until the client has connected,
+        # and the first 20 widget announcements never reach it. The page built ahead holds the rebuilt
+        # one, which names widgets the client missed: it once waited forever there.
+        missed = []
+
+        def late_connection(ws):
+            server = ws.connect_to_server()
+
+            def to_page(message):
+                if isinstance(message, str) and len(missed) < 20 and json.loads(message)["header"]["msg_type"] == "comm_open":
+                    missed.append(message)
+                else:
+                    ws.send(message)
+            server.on_message(to_page)
+        page.route_web_socket("**/api/kernels/**", late_connection)
+        held = held_kernels(resident)
+        try:
+            page.goto(resident.url("vote", query=f"round={earlier}&lang=en"), wait_until="commit", timeout=120_000)
+            page.wait_for_function("performance.getEntriesByName('linli:connected').length > 0", timeout=60_000)
+        finally:
+            for pid in held:
+                os.kill(pid, signal.SIGCONT)
         page.wait_for_selector(".linli-vote .linli-title:has-text('Earlier round')", timeout=120_000)
+        assert len(missed) == 20 and int(page.get_attribute("html", "data-linli-widgets").split()[0]) > 10
         assert page.locator(".linli-vote").count() == 1 and "Preheat test" not in page.inner_text("body")
         assert page.inner_text("button.linli-start").strip() == "Start voting"
         page.goto("about:blank")
