@@ -428,6 +428,7 @@ class LinliVoila(Voila):
     gzip = Bool(True).tag(config=True)
     worker = Unicode("", help="this worker's name behind the district proxy (the linli_worker cookie)").tag(config=True)
     trusted_proxies = Unicode("", help="comma list of proxy addresses whose X-Real-IP names the device").tag(config=True)
+    fork_kernels = Bool(True, help="fork page kernels from a warm zygote process (toolkit.kernel_zygote)").tag(config=True)
 
     def initialize(self, argv=None):
         super().initialize(argv)
@@ -442,6 +443,8 @@ class LinliVoila(Voila):
         self.identity_provider_class = LinliIdentityProvider
         self.kernel_websocket_connection_class = LinliWebsocketConnection
         self.voila_configuration.multi_kernel_manager_class = LinliKernelManager
+        if self.fork_kernels:
+            self.config.KernelProvisionerFactory.default_provisioner_name = "linli-fork"
         publics = tuple(h.strip() for h in self.public_hosts.split(",") if h.strip())
         self.hosts = HostAllowList.build(self.listen_host, publics, self.public_url or None)
         self.login_limiter = LoginLimiter(self.login_attempts, 60.0, self.lockout_minutes * 60)
@@ -475,6 +478,10 @@ class LinliVoila(Voila):
         import tempfile
 
         self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
+        if self.fork_kernels:
+            from toolkit.kernel_zygote import start_zygote
+
+            start_zygote(self.log)  # it imports while the server starts: warm by the first page
         settings = self.init_settings()
         transforms = [GzipTransform] if self.gzip else []
         self.app = LinliApplication(transforms=transforms, **settings)

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from toolkit.kernel_zygote import page_kernel_pids
 from toolkit.serve import Server, voila_server
 from toolkit.settings import load_settings
 
@@ -127,25 +128,14 @@ def start_servers(
 
 
 def kernels(server: RunningServer) -> list[int]:
-    """Kernel processes a server started (its children running ipykernel); Voila 0.5 has no /api/kernels."""
+    """Kernel processes a server started (forked by its zygote, or its own ipykernel children);
+    Voila 0.5 has no /api/kernels."""
     return kernel_pids(server.proc.pid)
 
 
 def kernel_pids(server_pid: int) -> list[int]:
-    """Kernel processes of the server with process id ``server_pid`` (its children running ipykernel)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == server_pid and "ipykernel" in cmdline:
-            found.append(int(proc.name))
-    return found
+    """Kernel processes of the server with process id ``server_pid`` (``toolkit.kernel_zygote``)."""
+    return page_kernel_pids(server_pid)
 
 
 def launch_browser(playwright):

@@ -5,30 +5,12 @@ the live map sends nothing while nothing changes, so Voila's culler shuts the ke
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import start_servers
+from tests.browser.harness import kernels, start_servers
 
 pytestmark = pytest.mark.browser
-
-
-def kernels(server) -> list[int]:
-    """Kernel processes the Voila server started (its children running ipykernel)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == server.proc.pid and "ipykernel" in cmdline:
-            found.append(int(proc.name))
-    return found
 
 
 def test_abandoned_live_map_kernel_is_culled(browser_db, browser, tmp_path):
