@@ -155,14 +155,18 @@ def checkout_servers(checkout: Path, db: str, workdir: Path, side: str, *, pool_
     running = {}
     for audience in ("resident", "staff"):
         srv = voila_server(audience, settings, port=free_port(), extra=extra)
+        cwd = None
         if Path(checkout).resolve() != ROOT:
+            # ``python -m`` puts the working folder first on sys.path, ahead of PYTHONPATH: run the server
+            # in the checkout, or it would import this checkout's toolkit (before/after would compare nothing).
+            cwd = checkout
             env = {k: swap(v) for k, v in srv.env.items()}
             env["PYTHONPATH"] = str(checkout)
             command = [swap(c) for c in srv.command]
             if not (checkout / "templates" / "voila" / "templates" / "linli-resident").is_dir():  # before the resident client
                 command = ["--template=linli" if c == "--template=linli-resident" else c for c in command]
             srv = dataclasses.replace(srv, command=command, env=env)
-        running[audience] = RunningServer(srv, workdir / f"{side}-{audience}-{pool_size}.log")
+        running[audience] = RunningServer(srv, workdir / f"{side}-{audience}-{pool_size}.log", cwd=cwd)
     for r in running.values():
         r.wait_ready()
     return running

@@ -266,6 +266,7 @@ class Zygote:
         self._lock: asyncio.Lock | None = None
         self._ready: asyncio.Future | None = None
         self._started_at = 0.0
+        self._task: asyncio.Task | None = None
 
     def start(self) -> None:
         import time
@@ -296,7 +297,7 @@ class Zygote:
         self._ready = loop.create_future()
         self._pending = []
         self._reader, self._writer = await asyncio.open_unix_connection(sock=self._sock)
-        loop.create_task(self._read(self._reader, self._ready, self._pending))
+        self._task = loop.create_task(self._read(self._reader, self._ready, self._pending))  # kept: a task nobody holds may be collected
 
     async def _read(self, reader: asyncio.StreamReader, ready: asyncio.Future, pending: list[asyncio.Future]) -> None:
         try:

@@ -61,11 +61,11 @@ def free_port() -> int:
 
 
 class RunningServer:
-    def __init__(self, server: Server, log: Path) -> None:
+    def __init__(self, server: Server, log: Path, *, cwd: Path | None = None) -> None:
         self.server = server
         self.log = log
         self.proc = subprocess.Popen(
-            server.command, env=server.env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+            server.command, env=server.env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd
         )
         self.base = f"http://127.0.0.1:{server.port}"
 

@@ -1,0 +1,109 @@
+"""Page kernels forked from the server's warm zygote (toolkit.kernel_zygote), driven through
+jupyter_client's own kernel manager and client as Voila drives them: a real zygote, real ipykernel
+kernels, real zmq channels."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+
+import pytest
+from jupyter_client import AsyncKernelManager
+from jupyter_client.provisioning import KernelProvisionerFactory
+
+from toolkit import kernel_zygote
+from toolkit.kernel_zygote import ForkedKernel, Zygote
+
+PROBE = (
+    "import os, random, json, ipywidgets\n"
+    "print(json.dumps({'pid': os.getpid(), 'ppid': os.getppid(), 'cwd': os.getcwd(), 'random': random.random(),\n"
+    "  'env': os.environ.get('LINLI_ZYGOTE_TEST'), 'targets': sorted(get_ipython().kernel.comm_manager.targets)}))\n"
+)
+
+
+@pytest.fixture
+def forking(monkeypatch):
+    """The fork provisioner as the default, with a fresh zygote for this test."""
+    factory = KernelProvisionerFactory.instance()
+    monkeypatch.setattr(factory, "default_provisioner_name", "linli-fork")
+    zygote = Zygote()
+    zygote.start()
+    monkeypatch.setattr(kernel_zygote, "_ZYGOTE", zygote)
+    yield zygote
+    zygote.stop()
+
+
+async def _probe(km: AsyncKernelManager) -> dict:
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        out: list[str] = []
+
+        def hook(msg):
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+
+        reply = await client.execute_interactive(PROBE, output_hook=hook, timeout=60)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return json.loads("".join(out))
+    finally:
+        client.stop_channels()
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not kernel_zygote._alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_kernels_are_forked_ready_for_widgets_and_end_when_shut_down(forking, tmp_path):
+    async def scenario():
+        managers = [AsyncKernelManager(kernel_name="python3") for _ in range(2)]
+        seen = []
+        for km in managers:
+            await km.start_kernel(cwd=str(tmp_path), env={**os.environ, "LINLI_ZYGOTE_TEST": "page env"})
+            assert isinstance(km.provisioner.process, ForkedKernel)
+            seen.append(await _probe(km))
+        for km, info in zip(managers, seen):
+            await km.shutdown_kernel()
+            assert _gone(info["pid"], 5), "a shut-down kernel must end"
+        return seen
+
+    first, second = asyncio.run(scenario())
+    for info in (first, second):
+        assert info["ppid"] == forking.proc.pid  # forked by the zygote, not started by this process
+        assert info["cwd"] == str(tmp_path) and info["env"] == "page env"  # the launch's folder and environment
+        # ipywidgets' comm targets exist although the zygote imported ipywidgets outside any kernel:
+        # without the control target a page that connected late never catches up.
+        assert {"jupyter.widget", "jupyter.widget.control"} <= set(info["targets"])
+    assert first["pid"] != second["pid"] and first["random"] != second["random"]  # no shared random state
+
+
+def test_kernels_end_with_their_zygote_and_new_ones_start_without_it(forking, tmp_path):
+    async def scenario():
+        km = AsyncKernelManager(kernel_name="python3")
+        await km.start_kernel(cwd=str(tmp_path))
+        forked = await _probe(km)
+        os.kill(forking.proc.pid, signal.SIGKILL)  # the zygote dies (as it does with its server)
+        forking.proc.wait()
+        ended = _gone(forked["pid"], 10)
+        await km.shutdown_kernel(now=True)
+        # Within RESTART_AFTER of its start a dead zygote is not restarted: the kernel starts the usual way.
+        fallback = AsyncKernelManager(kernel_name="python3")
+        await fallback.start_kernel(cwd=str(tmp_path))
+        assert not isinstance(fallback.provisioner.process, ForkedKernel)
+        started = await _probe(fallback)
+        await fallback.shutdown_kernel()
+        return forked, ended, started
+
+    forked, ended, started = asyncio.run(scenario())
+    assert ended, "a forked kernel must end when its zygote is gone"
+    assert started["ppid"] == os.getpid()
+    assert "jupyter.widget.control" in started["targets"]
