@@ -52,6 +52,7 @@ from urllib.parse import urlencode, urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, in_thread, kernel_pids, start_servers  # noqa: E402
+from toolkit.kernel_zygote import zygote_pids  # noqa: E402
 
 # Candidates of the meeting round: ¥20,000 … ¥55,000 against a ¥100,000 budget, so any single
 # pick is a valid knapsack ballot. Locations inside the demo district (they show on the ballot map).
@@ -171,7 +172,8 @@ def _rss_kb(pid: int) -> int:
 
 
 class RssSampler:
-    """Samples the RSS of a Voila server plus all its kernels every ``every`` seconds (in a thread)."""
+    """Samples the RSS of a Voila server plus its kernel zygote and all its kernels every ``every`` seconds
+    (in a thread). Forked kernels share the zygote's pages: summing RSS counts those more than once."""
 
     def __init__(self, pid: int, every: float = 0.5) -> None:
         self.pid, self.every = pid, every
@@ -181,7 +183,7 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            total = _rss_kb(self.pid) + sum(_rss_kb(k) for k in kernel_pids(self.pid))
+            total = _rss_kb(self.pid) + sum(_rss_kb(k) for k in kernel_pids(self.pid) + zygote_pids(self.pid))
             self.peak_kb = max(self.peak_kb, total)
             self._stop.wait(self.every)
 

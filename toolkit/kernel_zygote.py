@@ -391,6 +391,22 @@ class ForkProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+def zygote_pids(server_pid: int) -> list[int]:
+    """The kernel zygote of the Voila server ``server_pid`` (one, or none while it restarts)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == server_pid and ZYGOTE_MODULE in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
 def page_kernel_pids(server_pid: int) -> list[int]:
     """The page kernels of the Voila server ``server_pid``: its zygote's children and any kernel it
     started itself (``python -m ipykernel_launcher``)."""

@@ -21,6 +21,8 @@ builds the command; see ``toolkit.serve``). On top of Voila it
 - lets a page's websocket connect while the kernel still runs the page (the resident client then builds
   each widget as the kernel announces it): Jupyter's connection first asks the kernel for its protocol
   version, and that question would wait behind the page's execution;
+- starts each page's kernel as a fork of a warm zygote process (``toolkit.kernel_zygote``) instead of a new
+  Python: about a second of imports leaves every page request (``fork_kernels``, on by default);
 - behind ``linli serve --district``'s nginx: takes the device address from the proxy's ``X-Real-IP``
   only when the request comes from a trusted proxy address (``trusted_proxies``), and names itself in a
   ``linli_<audience>_worker`` cookie on every page, which nginx maps back to this worker (sticky websockets).
