@@ -1,10 +1,10 @@
 """Page kernels forked from the server's warm zygote (toolkit.kernel_zygote), driven through
 jupyter_client's own kernel manager and client as Voila drives them: a real zygote, real ipykernel
-kernels, real zmq channels."""
+kernels, real zmq channels. Each scenario runs on its own event loop in a thread: in the full suite an
+earlier browser test's sync Playwright may run a loop in this thread."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -14,6 +14,7 @@ import pytest
 from jupyter_client import AsyncKernelManager
 from jupyter_client.provisioning import KernelProvisionerFactory
 
+from tests.browser.harness import in_thread
 from toolkit import kernel_zygote
 from toolkit.kernel_zygote import ForkedKernel, Zygote
 
@@ -76,7 +77,7 @@ def test_kernels_are_forked_ready_for_widgets_and_end_when_shut_down(forking, tm
             assert _gone(info["pid"], 5), "a shut-down kernel must end"
         return seen
 
-    first, second = asyncio.run(scenario())
+    first, second = in_thread(scenario)
     for info in (first, second):
         assert info["ppid"] == forking.proc.pid  # forked by the zygote, not started by this process
         assert info["cwd"] == str(tmp_path) and info["env"] == "page env"  # the launch's folder and environment
@@ -103,7 +104,32 @@ def test_kernels_end_with_their_zygote_and_new_ones_start_without_it(forking, tm
         await fallback.shutdown_kernel()
         return forked, ended, started
 
-    forked, ended, started = asyncio.run(scenario())
+    forked, ended, started = in_thread(scenario)
     assert ended, "a forked kernel must end when its zygote is gone"
     assert started["ppid"] == os.getpid()
     assert "jupyter.widget.control" in started["targets"]
+
+
+def test_a_dead_zygote_is_started_again(forking, tmp_path, monkeypatch):
+    monkeypatch.setattr(Zygote, "RESTART_AFTER", 0.0)
+
+    async def scenario():
+        first = AsyncKernelManager(kernel_name="python3")
+        await first.start_kernel(cwd=str(tmp_path))
+        before = await _probe(first)
+        old = forking.proc.pid
+        os.kill(old, signal.SIGKILL)
+        forking.proc.wait()
+        await first.shutdown_kernel(now=True)
+        kernels = []
+        for _ in range(2):  # the second one goes through the new zygote's connection, not a stale one
+            km = AsyncKernelManager(kernel_name="python3")
+            await km.start_kernel(cwd=str(tmp_path))
+            assert isinstance(km.provisioner.process, ForkedKernel)
+            kernels.append(await _probe(km))
+            await km.shutdown_kernel()
+        return old, before, kernels
+
+    old, before, kernels = in_thread(scenario)
+    assert before["ppid"] == old
+    assert forking.proc.pid != old and all(k["ppid"] == forking.proc.pid for k in kernels)

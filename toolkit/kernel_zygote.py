@@ -281,6 +281,10 @@ class Zygote:
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env,
         )
         theirs.close()
+        if self._writer is not None:  # the last zygote's connection (its reader may not have seen the end yet)
+            self._writer.close()
+        elif self._sock is not None:
+            self._sock.close()
         self._sock = ours
         self._reader = self._writer = None
         self._started_at = time.monotonic()
@@ -297,9 +301,11 @@ class Zygote:
         self._ready = loop.create_future()
         self._pending = []
         self._reader, self._writer = await asyncio.open_unix_connection(sock=self._sock)
-        self._task = loop.create_task(self._read(self._reader, self._ready, self._pending))  # kept: a task nobody holds may be collected
+        # kept: a task nobody holds may be collected
+        self._task = loop.create_task(self._read(self._reader, self._writer, self._ready, self._pending))
 
-    async def _read(self, reader: asyncio.StreamReader, ready: asyncio.Future, pending: list[asyncio.Future]) -> None:
+    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ready: asyncio.Future,
+                    pending: list[asyncio.Future]) -> None:
         try:
             while line := await reader.readline():
                 message = json.loads(line)
@@ -319,7 +325,8 @@ class Zygote:
                 if not future.done():
                     future.set_exception(err)
             pending.clear()
-            self._writer = None
+            if self._writer is writer:  # not a newer zygote's connection, made before this reader saw its end
+                self._writer = None
 
     async def spawn(self, argv: list[str], env: dict[str, str], cwd: str, timeout: float = 60.0) -> int:
         """Ask for a kernel; its process id."""
