@@ -5,6 +5,7 @@ earlier browser test's sync Playwright may run a loop in this thread."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -133,3 +134,19 @@ def test_a_dead_zygote_is_started_again(forking, tmp_path, monkeypatch):
     old, before, kernels = in_thread(scenario)
     assert before["ppid"] == old
     assert forking.proc.pid != old and all(k["ppid"] == forking.proc.pid for k in kernels)
+
+
+def test_kernels_asked_for_at_once_are_all_forked(forking, tmp_path):
+    """A pool filling or several tablets at once: concurrent requests share the zygote's one connection."""
+
+    async def scenario():
+        managers = [AsyncKernelManager(kernel_name="python3") for _ in range(4)]
+        await asyncio.gather(*(km.start_kernel(cwd=str(tmp_path)) for km in managers))
+        forked = [isinstance(km.provisioner.process, ForkedKernel) for km in managers]
+        seen = [await _probe(km) for km in managers]
+        await asyncio.gather(*(km.shutdown_kernel() for km in managers))
+        return forked, seen
+
+    forked, seen = in_thread(scenario)
+    assert forked == [True] * 4
+    assert all(info["ppid"] == forking.proc.pid for info in seen) and len({info["pid"] for info in seen}) == 4

@@ -267,6 +267,7 @@ class Zygote:
         self._ready: asyncio.Future | None = None
         self._started_at = 0.0
         self._task: asyncio.Task | None = None
+        self._opening: asyncio.Future | None = None
 
     def start(self) -> None:
         import time
@@ -287,6 +288,7 @@ class Zygote:
             self._sock.close()
         self._sock = ours
         self._reader = self._writer = None
+        self._opening = None
         self._started_at = time.monotonic()
         log.info("kernel zygote started (pid %d)", self.proc.pid)
 
@@ -294,8 +296,13 @@ class Zygote:
         return self.proc is not None and self.proc.poll() is None
 
     async def _connect(self) -> None:
-        if self._writer is not None:
-            return
+        # One connection per zygote, also when several kernels are asked for at once (a pool filling, ten
+        # tablets): the first caller opens it, the others wait for that same opening.
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open())
+        await self._opening
+
+    async def _open(self) -> None:
         loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()
         self._ready = loop.create_future()
@@ -339,13 +346,15 @@ class Zygote:
                 log.warning("kernel zygote ended (status %s); starting it again", self.proc.returncode)
             self.start()
         await self._connect()
-        assert self._lock is not None and self._ready is not None and self._writer is not None
-        async with self._lock:
-            await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        lock, ready, writer, pending = self._lock, self._ready, self._writer, self._pending
+        if lock is None or ready is None or writer is None:
+            raise ConnectionError("the kernel zygote has ended")
+        async with lock:
+            await asyncio.wait_for(asyncio.shield(ready), timeout)
             future = asyncio.get_running_loop().create_future()
-            self._pending.append(future)
-            self._writer.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
-            await self._writer.drain()
+            pending.append(future)
+            writer.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
+            await writer.drain()
             reply = await asyncio.wait_for(future, timeout)
         if "error" in reply:
             raise RuntimeError(reply["error"])
