@@ -150,3 +150,34 @@ def test_kernels_asked_for_at_once_are_all_forked(forking, tmp_path):
     forked, seen = in_thread(scenario)
     assert forked == [True] * 4
     assert all(info["ppid"] == forking.proc.pid for info in seen) and len({info["pid"] for info in seen}) == 4
+
+
+def test_a_kernel_forked_after_its_request_was_given_up_is_ended(forking, tmp_path):
+    """A spawn that times out falls back to ``Popen`` on the same connection file; the fork that comes late
+    must not live on beside it (holding its ports until the zygote ends), and the next request gets its own
+    kernel, not the late one."""
+    env = {**os.environ, "LINLI_ZYGOTE_TEST": "late"}
+
+    def argv(name: str) -> list[str]:
+        return ["-f", str(tmp_path / f"kernel-{name}.json")]
+
+    async def scenario():
+        first = await forking.spawn(argv("first"), env, str(tmp_path))  # the zygote is ready after this
+        with pytest.raises(asyncio.TimeoutError):
+            await forking.spawn(argv("given-up"), env, str(tmp_path), timeout=0.0)
+        third = await forking.spawn(argv("third"), env, str(tmp_path))
+        return first, third
+
+    first, third = in_thread(scenario)
+    try:
+        assert first != third
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            children = {pid for pid, (ppid, _) in kernel_zygote._processes().items() if ppid == forking.proc.pid}
+            if children == {first, third}:
+                break
+            time.sleep(0.1)
+        assert children == {first, third}, "only the kernels that were waited for may live"
+    finally:
+        for pid in (first, third):
+            os.kill(pid, signal.SIGKILL)

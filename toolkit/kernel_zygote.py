@@ -126,13 +126,14 @@ def _serve(sock: socket.socket) -> None:
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             request = json.loads(line)
+            rid = request.get("id")
             if _threads() != 1:
-                _send(sock, {"error": f"the zygote has {_threads()} threads; it forks only with one"})
+                _send(sock, {"id": rid, "error": f"the zygote has {_threads()} threads; it forks only with one"})
                 continue
             pid = os.fork()
             if pid == 0:
                 _child(sock, request)  # raises _BecomeKernel
-            _send(sock, {"pid": pid})
+            _send(sock, {"id": rid, "pid": pid})
 
 
 def _child(sock: socket.socket, request: dict) -> None:
@@ -262,7 +263,8 @@ class Zygote:
         self._sock: socket.socket | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
-        self._pending: list[asyncio.Future] = []
+        self._pending: dict[int, asyncio.Future] = {}
+        self._next_id = 0
         self._lock: asyncio.Lock | None = None
         self._ready: asyncio.Future | None = None
         self._started_at = 0.0
@@ -306,13 +308,13 @@ class Zygote:
         loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()
         self._ready = loop.create_future()
-        self._pending = []
+        self._pending = {}
         self._reader, self._writer = await asyncio.open_unix_connection(sock=self._sock)
         # kept: a task nobody holds may be collected
         self._task = loop.create_task(self._read(self._reader, self._writer, self._ready, self._pending))
 
     async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ready: asyncio.Future,
-                    pending: list[asyncio.Future]) -> None:
+                    pending: dict[int, asyncio.Future]) -> None:
         try:
             while line := await reader.readline():
                 message = json.loads(line)
@@ -322,13 +324,18 @@ class Zygote:
                     log.info("kernel zygote ready (pid %s, %s thread)", message["ready"], message["threads"])
                     if not ready.done():
                         ready.set_result(True)
-                elif pending:
-                    future = pending.pop(0)
-                    if not future.done():
+                else:
+                    future = pending.pop(message.get("id"), None)
+                    if future is not None and not future.done():
                         future.set_result(message)
+                    elif "pid" in message:
+                        # Asked for, then given up on (the spawn timed out and the kernel was started the usual
+                        # way, on the same connection file): this fork would hold those ports and live on
+                        # until the zygote ends. It goes now.
+                        self._discard(int(message["pid"]))
         finally:
             err = ConnectionError("the kernel zygote has ended")
-            for future in [ready, *pending]:
+            for future in [ready, *pending.values()]:
                 if not future.done():
                     future.set_exception(err)
             pending.clear()
@@ -349,16 +356,32 @@ class Zygote:
         lock, ready, writer, pending = self._lock, self._ready, self._writer, self._pending
         if lock is None or ready is None or writer is None:
             raise ConnectionError("the kernel zygote has ended")
-        async with lock:
-            await asyncio.wait_for(asyncio.shield(ready), timeout)
-            future = asyncio.get_running_loop().create_future()
-            pending.append(future)
-            writer.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
-            await writer.drain()
-            reply = await asyncio.wait_for(future, timeout)
+        deadline = time.monotonic() + timeout
+        await asyncio.wait_for(asyncio.shield(ready), timeout)
+        self._next_id += 1
+        rid = self._next_id
+        future = asyncio.get_running_loop().create_future()
+        pending[rid] = future
+        try:
+            async with lock:  # one writer at a time; the replies come back by id
+                writer.write(json.dumps({"id": rid, "argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
+                await writer.drain()
+            reply = await asyncio.wait_for(future, max(0.0, deadline - time.monotonic()))
+        finally:
+            if pending.get(rid) is future:
+                del pending[rid]  # a reply that comes later finds no one waiting: its kernel is ended
         if "error" in reply:
             raise RuntimeError(reply["error"])
         return int(reply["pid"])
+
+    @staticmethod
+    def _discard(pid: int) -> None:
+        log.warning("kernel %d was forked after its request had been given up; ending it", pid)
+        for kill in (os.kill, os.killpg):  # the process, and its group (it leads one once it has run setsid)
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def stop(self) -> None:
         if self.alive():
@@ -407,39 +430,36 @@ class ForkProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-def zygote_pids(server_pid: int) -> list[int]:
-    """The kernel zygote of the Voila server ``server_pid`` (one, or none while it restarts)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == server_pid and ZYGOTE_MODULE in cmdline:
-            found.append(int(proc.name))
-    return found
-
-
-def page_kernel_pids(server_pid: int) -> list[int]:
-    """The page kernels of the Voila server ``server_pid``: its zygote's children and any kernel it
-    started itself (``python -m ipykernel_launcher``)."""
+def _processes() -> dict[int, tuple[int, str]]:
+    """Every live process (zombies left out): its parent's id and its command line."""
     procs: dict[int, tuple[int, str]] = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            stat = (proc / "stat").read_text()
+            after = (proc / "stat").read_text().rsplit(")", 1)[1].split()
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+        except (OSError, IndexError):
             continue
-        after = stat.rsplit(")", 1)[1].split()
-        if after[0] in ("Z", "X"):
-            continue
-        procs[int(proc.name)] = (int(after[1]), cmdline)
-    zygotes = {pid for pid, (ppid, cmd) in procs.items() if ppid == server_pid and ZYGOTE_MODULE in cmd}
+        if after[0] not in ("Z", "X"):
+            procs[int(proc.name)] = (int(after[1]), cmdline)
+    return procs
+
+
+def _zygotes(procs: dict[int, tuple[int, str]], server_pid: int) -> set[int]:
+    return {pid for pid, (ppid, cmd) in procs.items() if ppid == server_pid and ZYGOTE_MODULE in cmd}
+
+
+def zygote_pids(server_pid: int) -> list[int]:
+    """The kernel zygote of the Voila server ``server_pid`` (one, or none while it restarts)."""
+    return sorted(_zygotes(_processes(), server_pid))
+
+
+def page_kernel_pids(server_pid: int) -> list[int]:
+    """The page kernels of the Voila server ``server_pid``: its zygote's children and any kernel it
+    started itself (``python -m ipykernel_launcher``)."""
+    procs = _processes()
+    zygotes = _zygotes(procs, server_pid)
     return sorted(
         pid for pid, (ppid, cmd) in procs.items()
         if (ppid == server_pid and "ipykernel" in cmd) or ppid in zygotes

@@ -23,6 +23,9 @@ builds the command; see ``toolkit.serve``). On top of Voila it
   version, and that question would wait behind the page's execution;
 - starts each page's kernel as a fork of a warm zygote process (``toolkit.kernel_zygote``) instead of a new
   Python: about a second of imports leaves every page request (``fork_kernels``, on by default);
+- connects to its kernels over Unix sockets in its private connection folder (``KernelManager.transport =
+  ipc``), not TCP ports on 127.0.0.1: two servers filling their pools at once cannot pick the same port, and no
+  other local user can reach a kernel's sockets;
 - behind ``linli serve --district``'s nginx: takes the device address from the proxy's ``X-Real-IP``
   only when the request comes from a trusted proxy address (``trusted_proxies``), and names itself in a
   ``linli_<audience>_worker`` cookie on every page, which nginx maps back to this worker (sticky websockets).
@@ -46,14 +49,17 @@ from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Enum, Float, Int, Unicode
+import voila.app
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from toolkit.gate import HostAllowList, KernelSlots, LoginLimiter, client_address
 from toolkit.i18n import text
 from toolkit.markup import escape
+from toolkit.pool_fill import pool_manager_factory
 
 
 @dataclass
@@ -249,6 +255,17 @@ class LinliKernelManager(AsyncMappingKernelManager):
         return await super().shutdown_kernel(kernel_id, *args, **kwargs)
 
 
+class LinliRequestInfoHandler(RequestInfoSocketHandler):
+    """Voila's socket where a preheated kernel waits for its visitor's request: when the kernel connects,
+    its page has run as far as it can ahead, and the pool's next fill may start (toolkit.pool_fill)."""
+
+    def open(self, kernel_id: str) -> None:
+        super().open(kernel_id)
+        km = getattr(self.settings.get("linli_app"), "kernel_manager", None)
+        if hasattr(km, "linli_page_waiting"):
+            km.linli_page_waiting(kernel_id)
+
+
 class LinliWebsocketConnection(ZMQChannelsWebsocketConnection):
     """Notes every message from the browser (clicks, typing, map taps) for the idle culler; does not
     make a page that connects while its kernel runs the page wait for the end of that run."""
@@ -431,6 +448,8 @@ class LinliVoila(Voila):
     worker = Unicode("", help="this worker's name behind the district proxy (the linli_worker cookie)").tag(config=True)
     trusted_proxies = Unicode("", help="comma list of proxy addresses whose X-Real-IP names the device").tag(config=True)
     fork_kernels = Bool(True, help="fork page kernels from a warm zygote process (toolkit.kernel_zygote)").tag(config=True)
+    kernel_transport = Enum(["ipc", "tcp"], "ipc", help="how the server reaches its kernels: ipc (Unix sockets in the server's "
+                               "private folder) or tcp (127.0.0.1 ports, Jupyter's default)").tag(config=True)
 
     def initialize(self, argv=None):
         super().initialize(argv)
@@ -447,6 +466,7 @@ class LinliVoila(Voila):
         self.voila_configuration.multi_kernel_manager_class = LinliKernelManager
         if self.fork_kernels:
             self.config.KernelProvisionerFactory.default_provisioner_name = "linli-fork"
+        self.config.KernelManager.transport = self.kernel_transport
         publics = tuple(h.strip() for h in self.public_hosts.split(",") if h.strip())
         self.hosts = HostAllowList.build(self.listen_host, publics, self.public_url or None)
         self.login_limiter = LoginLimiter(self.login_attempts, 60.0, self.lockout_minutes * 60)
@@ -454,6 +474,9 @@ class LinliVoila(Voila):
         self.proxies = frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
 
     def init_settings(self):
+        # Voila builds its kernel manager here with this factory; Linli's fills its pools one page at a time,
+        # home first and a page a visitor waits for before the others (toolkit.pool_fill).
+        voila.app.voila_kernel_manager_factory = pool_manager_factory
         settings = super().init_settings()
         settings["linli_app"] = self
         km = self.kernel_manager
@@ -470,7 +493,8 @@ class LinliVoila(Voila):
         return settings
 
     def init_handlers(self):
-        swap = {TornadoVoilaHandler: LinliPageHandler, VoilaShutdownKernelHandler: LinliShutdownHandler}
+        swap = {TornadoVoilaHandler: LinliPageHandler, VoilaShutdownKernelHandler: LinliShutdownHandler,
+                RequestInfoSocketHandler: LinliRequestInfoHandler}
         if self.audience == "resident":
             BundleHandler.load()
         bundle = (url_path_join(self.server_url, rf"/voila/templates/linli-resident/static/({_BUNDLE})"), BundleHandler)

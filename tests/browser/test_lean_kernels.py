@@ -154,3 +154,69 @@ def test_culled_vote_tablet_reopens_fresh_at_the_next_touch_and_staff_keeps_the_
     finally:
         for s in servers.values():
             s.stop()
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _tcp_listening_inodes() -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                inodes.add(fields[9])
+    return inodes
+
+
+def _unix_socket_paths(inodes: set[str]) -> set[str]:
+    paths = set()
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 8 and fields[6] in inodes:
+            paths.add(fields[7])
+    return paths
+
+
+def test_page_kernels_listen_on_no_tcp_port_only_in_the_servers_private_folder(demo_db, browser, tmp_path):
+    """Kernels are reached over Unix sockets in the server's own 0700 folder: no 127.0.0.1 port that two
+    servers filling their pools at once could both pick, or that another local user could connect to."""
+    db, _rid, _code = demo_db
+    servers = start_servers(db, tmp_path)
+    try:
+        seen = {}
+        for audience, page_name, ready in (("resident", "propose", "path.linli-compound"),
+                                           ("staff", "live-map", ".leaflet-container")):
+            server = servers[audience]
+            before = set(kernels(server))
+            ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+            page = ctx.new_page()
+            page.goto(server.url(page_name), timeout=120_000)
+            page.wait_for_selector(ready, state="attached", timeout=120_000)
+            pid = new_kernel(server, before)
+            inodes = _socket_inodes(pid)
+            seen[audience] = (inodes & _tcp_listening_inodes(), _unix_socket_paths(inodes))
+            ctx.close()
+        for audience, (tcp, unix) in seen.items():
+            # The five channels of the connection file (shell, iopub, stdin, control, heartbeat) are Unix
+            # sockets. The one TCP listener left is ipykernel's own IOPub pipe (for forked subprocesses'
+            # output): zmq binds it to a free port itself, retrying on a clash, and it drops any message
+            # without the kernel's random pipe id. Over TCP the kernel would listen on six ports.
+            assert len(tcp) <= 1, f"a {audience} kernel listens on {len(tcp)} TCP ports"
+            assert len(unix) == 5, unix
+            folders = {Path(p).parent for p in unix}
+            assert len(folders) == 1, folders
+            folder = folders.pop()
+            assert folder.name.startswith("voila_") and (folder.stat().st_mode & 0o077) == 0, folder
+    finally:
+        for s in servers.values():
+            s.stop()

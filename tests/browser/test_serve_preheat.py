@@ -186,3 +186,38 @@ def test_preheated_vote_page_is_built_again_for_another_round_or_a_closed_one(br
     finally:
         for s in servers.values():
             s.stop()
+
+
+def test_pools_fill_one_page_at_a_time_home_first(browser, tmp_path):
+    """Right after the servers start, each fills its pools one page at a time (toolkit.pool_fill), not all
+    at once: at every moment at most one resident kernel is still running its page, and home is the first
+    page prepared, so the first visitor of a fresh meeting laptop does not wait behind 18 pages."""
+    from toolkit.demo import build_demo_database
+
+    db = build_demo_database(str(tmp_path / "linli.sqlite"))
+    a_round(open_store(db), "逐个预热", "One at a time")
+    servers = start_servers(db, tmp_path, pool_size=1)
+    try:
+        resident = servers["resident"]
+        page = browser.new_context().new_page()
+        pages = len(list((NOTEBOOKS / "resident").glob("*.ipynb")))
+        most_preparing, samples = 0, 0
+        for _ in range(2400):
+            started, waiting = len(kernels(resident)), waiting_kernels(resident)
+            most_preparing = max(most_preparing, started - waiting)
+            samples += 1
+            if waiting >= pages:
+                break
+            page.wait_for_timeout(100)
+        else:
+            raise AssertionError(f"the pools did not fill\n{resident.log.read_text()[-3000:]}")
+        assert most_preparing <= 1, f"{most_preparing} resident kernels ran their pages at once"
+        prepared = re.findall(r"pool fill: (\S+) prepared", resident.log.read_text())
+        assert len(prepared) == pages and prepared[0].endswith("home.ipynb"), prepared
+        # then the first visitor of the day gets home from the pool
+        page.goto(resident.base + "/", timeout=120_000)
+        page.wait_for_selector("a.linli-tile[data-page=propose]", timeout=120_000)
+        assert served_preheated(resident, "home.ipynb") == 1
+    finally:
+        for s in servers.values():
+            s.stop()
