@@ -74,7 +74,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="linli-cold-") as tmp:
         workdir = Path(tmp)
-        db = build_demo_database(str(workdir / "linli.sqlite"), loop=True)
+        db = str(workdir / "linli.sqlite")
+        build_demo_database(db)
         open_round(db)
         results: dict[str, list[tuple[float, float, float]]] = {"before": [], "after": []}
         load_before = os.getloadavg()

@@ -35,6 +35,16 @@ def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def is_loopback(address: str) -> bool:
+    """``address`` is this machine's loopback (127.0.0.0/8, ::1).
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("192.168.1.23"), is_loopback("")
+    (True, True, False, False)
+    """
+    ip = _ip(address)
+    return ip is not None and ip.is_loopback
+
+
 def machine_addresses() -> frozenset[str]:
     """The addresses this machine answers on (for ``LINLI_HOST=0.0.0.0``: tablets use the LAN address)."""
     found: set[str] = set()

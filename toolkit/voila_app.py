@@ -56,7 +56,7 @@ from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
-from toolkit.gate import HostAllowList, KernelSlots, LoginLimiter, client_address
+from toolkit.gate import HostAllowList, KernelSlots, LoginLimiter, client_address, is_loopback
 from toolkit.i18n import text
 from toolkit.markup import escape
 from toolkit.pool_fill import pool_manager_factory
@@ -259,8 +259,20 @@ class LinliRequestInfoHandler(RequestInfoSocketHandler):
     """Voila's socket where a preheated kernel waits for its visitor's request: when the kernel connects,
     its page has run as far as it can ahead, and the pool's next fill may start (toolkit.pool_fill)."""
 
+    def prepare(self):
+        # Whoever holds this socket for a kernel id is sent that kernel's visitor's request, ``?code=``
+        # included. Only the server's own kernels wait here, from this machine; a device on the LAN (or
+        # behind the district proxy, which names it in X-Real-IP) is refused.
+        if not is_loopback(self.request.remote_ip):
+            app = self.settings.get("linli_app")
+            if app is not None:
+                app.log.warning("refused /voila/query from %s", self.request.remote_ip)
+            raise tornado.web.HTTPError(403)
+        return super().prepare()
+
     def open(self, kernel_id: str) -> None:
         super().open(kernel_id)
+        RequestInfoSocketHandler._cache.pop(kernel_id, None)  # sent now: the visitor's request is not kept
         km = getattr(self.settings.get("linli_app"), "kernel_manager", None)
         if hasattr(km, "linli_page_waiting"):
             km.linli_page_waiting(kernel_id)

@@ -81,6 +81,24 @@ def held_kernels(server) -> list[int]:
     return pids
 
 
+def query_socket_status(server, *, real_ip: str | None) -> int:
+    """The HTTP status of a websocket handshake to ``/voila/query/<a kernel id>`` (101: accepted)."""
+    import base64
+    import http.client
+    import uuid
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.server.port, timeout=30)
+    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()}
+    if real_ip:
+        headers["X-Real-IP"] = real_ip
+    try:
+        conn.request("GET", f"/voila/query/{uuid.uuid4()}", headers=headers)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
 def served_preheated(server, notebook: str) -> int:
     used = re.findall(r"Using pre-heated kernel: \S+ for (\S+)", server.log.read_text())
     return sum(u.endswith(notebook) for u in used)
@@ -196,7 +214,8 @@ def test_pools_fill_one_page_at_a_time_home_first(browser, tmp_path):
 
     db = build_demo_database(str(tmp_path / "linli.sqlite"))
     a_round(open_store(db), "逐个预热", "One at a time")
-    servers = start_servers(db, tmp_path, pool_size=1)
+    # as behind the district proxy: 127.0.0.1 may name the device in X-Real-IP
+    servers = start_servers(db, tmp_path, pool_size=1, extra=("--LinliVoila.trusted_proxies=127.0.0.1",))
     try:
         resident = servers["resident"]
         page = browser.new_context().new_page()
@@ -218,6 +237,10 @@ def test_pools_fill_one_page_at_a_time_home_first(browser, tmp_path):
         page.goto(resident.base + "/", timeout=120_000)
         page.wait_for_selector("a.linli-tile[data-page=propose]", timeout=120_000)
         assert served_preheated(resident, "home.ipynb") == 1
+        # Voila's /voila/query socket, where a pool kernel waits for its visitor's request (?code= included):
+        # the server's kernels reach it from this machine; a device on the LAN may not hold it.
+        assert query_socket_status(resident, real_ip=None) == 101
+        assert query_socket_status(resident, real_ip="192.168.1.50") == 403
     finally:
         for s in servers.values():
             s.stop()
