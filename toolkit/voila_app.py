@@ -491,6 +491,8 @@ class LinliVoila(Voila):
         voila.app.voila_kernel_manager_factory = pool_manager_factory
         settings = super().init_settings()
         settings["linli_app"] = self
+        self.log.info("room for %d pages: %d zmq sockets, %s open files", _room(self.max_kernels)[0],
+                      _raise_zmq_sockets(self.kernel_manager.context, self.max_kernels), _raise_open_files(self.max_kernels))
         km = self.kernel_manager
         if hasattr(km, "get_rendered_notebook"):  # preheated pool: Voila's subclass hands out a kernel
             handed_out = km.get_rendered_notebook
@@ -516,6 +518,7 @@ class LinliVoila(Voila):
         import tempfile
 
         self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
+        _raise_open_files(self.max_kernels)  # before the zygote: kernels inherit it
         if self.fork_kernels:
             from toolkit.kernel_zygote import start_zygote
 
@@ -556,6 +559,41 @@ class LinliVoila(Voila):
                 await km.shutdown_kernel(kid)
             except Exception as err:  # one failed shutdown must not stop the culler
                 self.log.warning("could not cull kernel %s: %s", kid, err)
+
+
+SOCKETS_PER_PAGE = 12  # zmq sockets a page holds in the server: its execution client (5), a browser's connection (4), spare
+UNCAPPED_PAGES = 1000  # what the limits are sized for when the kernel cap is off
+
+
+def _room(max_kernels: int) -> tuple[int, int]:
+    """(pages, zmq sockets) the server's limits are sized for."""
+    pages = max_kernels if max_kernels > 0 else UNCAPPED_PAGES
+    return pages, SOCKETS_PER_PAGE * pages + 256
+
+
+def _raise_open_files(max_kernels: int) -> int:
+    """Each zmq socket takes open files (its mailbox, its connections), and a laptop's soft limit is often
+    1,024: raised as far as the hard limit allows, before the zygote and the kernels inherit it."""
+    import resource
+
+    files = 2 * _room(max_kernels)[1] + 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < files:
+        soft = files if hard == resource.RLIM_INFINITY else min(files, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return soft
+
+
+def _raise_zmq_sockets(context, max_kernels: int) -> int:
+    """Room for every page the kernel cap allows: zmq's context stops at 1,023 sockets, and a page holds about
+    a dozen in the server (found at 180 tablets at once: "Too many open files" from zmq, and the tablets'
+    websockets closed). Set before the first kernel's socket."""
+    import zmq
+
+    sockets = _room(max_kernels)[1]
+    if context.get(zmq.MAX_SOCKETS) < sockets:
+        context.set(zmq.MAX_SOCKETS, sockets)
+    return context.get(zmq.MAX_SOCKETS)
 
 
 def _tell_pages_ended(km, kid: str) -> None:

@@ -127,3 +127,56 @@ def test_kernel_cap_shows_its_page_and_open_pages_keep_working(browser_db, brows
     finally:
         for s in servers.values():
             s.stop()
+
+
+def test_a_server_holds_more_kernel_connections_than_zmqs_default(browser_db, tmp_path):
+    """zmq's context stops at 1,023 sockets and each page connection holds four of them in the server: at 180
+    tablets at once (``benchmarks/meeting.py``) the server refused the 130th-odd websocket with zmq's "Too many
+    open files" and the tablet never got its page. The server sizes zmq (and its open-file limit, here started
+    from a laptop's 1,024) for every page its cap allows: 300 connections to one page's kernel all open."""
+    import asyncio
+    import re
+    import resource
+    import urllib.request
+    import uuid
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    from tests.browser.harness import in_thread
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, soft), hard))  # the servers start as on a laptop
+    try:
+        servers = start_servers(browser_db, tmp_path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        resident = servers["resident"]
+        with urllib.request.urlopen(resident.url("propose"), timeout=120) as response:
+            html = response.read().decode()
+            cookies = "; ".join(h.split(";", 1)[0] for h in response.headers.get_all("Set-Cookie") or [])
+        kernel_id = re.search(r'"kernelId":\s*"([0-9a-f-]+)"', html).group(1)
+        ws_url = resident.base.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels"
+
+        async def scenario():
+            sockets = []
+            for _ in range(300):
+                request = HTTPRequest(f"{ws_url}?session_id={uuid.uuid4().hex}", headers={"Origin": resident.base, "Cookie": cookies})
+                sockets.append(await websocket_connect(request))
+            await asyncio.sleep(2)  # a refused connection is closed by the server right after its handshake
+            open_ = 0
+            for ws in sockets:
+                open_ += ws.protocol is not None and ws.close_code is None
+                ws.close()
+            return open_
+
+        still_open = in_thread(scenario)
+        assert still_open == 300, f"{300 - still_open} of 300 kernel connections were closed by the server"
+        limits = open(f"/proc/{resident.proc.pid}/limits").read()
+        files = int(re.search(r"Max open files\s+(\d+)", limits).group(1))
+        assert files > 1024, limits
+        assert "Too many open files" not in resident.log.read_text()
+    finally:
+        for s in servers.values():
+            s.stop()
