@@ -29,6 +29,13 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def running_server(pid: int) -> bool:
+    try:
+        return b"voila_app" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def answers(port: int) -> bool:
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/templates/linli/static/linli.css", timeout=3)
@@ -99,3 +106,33 @@ def test_a_killed_server_is_restarted_and_the_other_keeps_running(tmp_path):
     assert serve.returncode == 0
     assert "both servers stopped" in log.read_text()
     assert not any(answers(p) for p in ports.values())
+
+
+def test_servers_end_when_linli_serve_is_killed_outright(tmp_path):
+    """`linli serve` killed with no chance to stop its servers (SIGKILL, as a test's clean-up or the
+    out-of-memory killer does): the servers end too, instead of holding their ports with nobody to stop them."""
+    from toolkit.demo import build_demo_database
+
+    db = build_demo_database(str(tmp_path / "linli.sqlite"), count=20)
+    ports = {"resident": free_port(), "staff": free_port()}
+    env = {
+        **os.environ, "LINLI_DB": db, "LINLI_HOST": "127.0.0.1", "LINLI_STAFF_TOKEN": STAFF_TOKEN,
+        "LINLI_RESIDENT_PORT": str(ports["resident"]), "LINLI_STAFF_PORT": str(ports["staff"]),
+    }
+    serve = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    servers: list[int] = []
+    try:
+        wait(lambda: all(answers(p) for p in ports.values()), 90)
+        servers = children(serve.pid)
+        assert len(servers) == 2, servers
+        serve.kill()
+        serve.wait(timeout=10)
+        wait(lambda: not any(running_server(pid) for pid in servers), 30)
+        assert not any(answers(p) for p in ports.values())
+    finally:
+        for pid in servers:  # whatever is left, so that a failure here leaves nothing running
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass

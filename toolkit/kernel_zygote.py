@@ -38,6 +38,8 @@ from typing import Any
 
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
+from toolkit.lifetimes import die_with_parent
+
 log = logging.getLogger("linli.zygote")
 
 ZYGOTE_MODULE = "toolkit.kernel_zygote"
@@ -79,16 +81,6 @@ class _BecomeKernel(Exception):
     def __init__(self, argv: list[str]) -> None:
         super().__init__()
         self.argv = argv
-
-
-def _die_with_parent() -> None:
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - not Linux: the end of the socket still ends the zygote
-        pass
 
 
 def _threads() -> int:
@@ -176,7 +168,7 @@ def _run_kernel(argv: list[str]) -> None:
 
 def main() -> None:
     fd = int(sys.argv[1])
-    _die_with_parent()
+    die_with_parent()  # the end of its socket ends it too (not Linux)
     sock = socket.socket(fileno=fd)
     if os.getppid() == 1:
         return

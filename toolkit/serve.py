@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.lifetimes import die_with_parent
 from toolkit.settings import PROJECT_ROOT, Settings
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
@@ -151,7 +152,9 @@ def _raise_stop(signum, frame):
 
 
 def _start(server: Server) -> subprocess.Popen:
-    return subprocess.Popen(server.command, env=server.env, start_new_session=True)
+    # Its own session (a Ctrl-C reaches `linli serve`, which stops the servers in order), and it ends with
+    # `linli serve` even when that is killed outright: no server left holding its port with nobody to stop it.
+    return subprocess.Popen(server.command, env=server.env, start_new_session=True, preexec_fn=die_with_parent)
 
 
 def _end_group(proc: subprocess.Popen) -> None:
